@@ -1,0 +1,109 @@
+"""Where the code runs and how big the run is: device, seeding, smoke mode and the chapter config.
+
+Introduced in chapter 01. Smoke mode is read here and nowhere else: set ``COURSE_SMOKE=1``
+to shrink data and steps for CI and quick checks.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import sys
+
+import numpy as np
+import torch
+
+SMOKE_ENV = "COURSE_SMOKE"
+_TRUE = {"1", "true", "yes", "on"}
+
+
+def smoke_mode() -> bool:
+    """True when the environment variable ``COURSE_SMOKE`` asks for a small, fast run."""
+    return os.environ.get(SMOKE_ENV, "").strip().lower() in _TRUE
+
+
+def headless() -> bool:
+    """True when nobody watches the run live (CI, nbval, the notebook executor): no progress bars."""
+    return os.environ.get("COURSE_HEADLESS", "").strip().lower() in _TRUE or os.environ.get("CI", "") == "true"
+
+
+def in_notebook() -> bool:
+    """True inside a Jupyter kernel (JupyterLab, Colab, nbclient)."""
+    ip = sys.modules.get("IPython")
+    if ip is None:
+        return False
+    shell = ip.get_ipython()
+    return shell is not None and shell.__class__.__name__ in {"ZMQInteractiveShell", "Shell"}
+
+
+def in_colab() -> bool:
+    """True inside Google Colab."""
+    return "google.colab" in sys.modules
+
+
+def get_device(prefer: str | None = None) -> torch.device:
+    """The best available device: CUDA, then Apple's MPS, then the CPU (or ``prefer`` if given)."""
+    if prefer is not None:
+        if prefer not in {"cpu", "cuda", "mps"}:
+            raise ValueError(f"prefer must be 'cpu', 'cuda' or 'mps', not {prefer!r}.")
+        return torch.device(prefer)
+    if torch.cuda.is_available():
+        return torch.device("cuda")
+    if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
+        return torch.device("mps")
+    return torch.device("cpu")
+
+
+def seed_everything(seed: int = 0) -> torch.Generator:
+    """Seed Python, NumPy and PyTorch so a run repeats; returns a torch.Generator seeded the same way."""
+    if not isinstance(seed, int) or seed < 0:
+        raise ValueError(f"seed must be a non-negative int, not {seed!r}.")
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+    return torch.Generator().manual_seed(seed)
+
+
+class Config:
+    """A chapter's settings, each given as ``name=(full_value, smoke_value)``.
+
+    Attribute access returns the value in force (smoke values when ``COURSE_SMOKE=1``);
+    displaying the object prints both columns so the reader sees what the smoke run shrinks.
+
+    >>> cfg = Config(num_epochs=(10, 1), batch_size=(256, 256))
+    >>> cfg.num_epochs  # 10, or 1 in smoke mode
+    """
+
+    def __init__(self, *, smoke: bool | None = None, **settings):
+        self._smoke = smoke_mode() if smoke is None else bool(smoke)
+        self._pairs = {}
+        for name, pair in settings.items():
+            if not (isinstance(pair, tuple) and len(pair) == 2):
+                raise ValueError(f"Config setting {name!r} must be a (full, smoke) pair, not {pair!r}.")
+            self._pairs[name] = pair
+
+    @property
+    def smoke(self) -> bool:
+        return self._smoke
+
+    def __getattr__(self, name):
+        pairs = self.__dict__.get("_pairs", {})
+        if name in pairs:
+            full, small = pairs[name]
+            return small if self._smoke else full
+        raise AttributeError(f"Config has no setting {name!r}; it has {sorted(pairs)}.")
+
+    def as_dict(self) -> dict:
+        return {name: getattr(self, name) for name in self._pairs}
+
+    def __repr__(self) -> str:
+        mode = "SMOKE (COURSE_SMOKE=1)" if self._smoke else "FULL"
+        rows = [("setting", "full", "smoke", "in use")]
+        rows += [(k, repr(f), repr(s), repr(s if self._smoke else f)) for k, (f, s) in self._pairs.items()]
+        widths = [max(len(r[i]) for r in rows) for i in range(4)]
+        lines = [f"mode: {mode}"]
+        for i, r in enumerate(rows):
+            lines.append("  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip())
+            if i == 0:
+                lines.append("  ".join("-" * w for w in widths))
+        return "\n".join(lines)

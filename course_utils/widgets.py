@@ -1,0 +1,119 @@
+"""The course's one pattern for slider-driven views, built from core ipywidgets only.
+
+Introduced in chapter 01. A view is a matplotlib figure shown as an ``ipywidgets.Image``:
+moving a control updates the figure's existing artists (``im.set_data``, ``line.set_ydata``)
+and swaps the PNG bytes of the image, so nothing is re-plotted and Colab needs no extra setup.
+Where a slider browses a fixed set of pictures, ``frame_browser`` precomputes them once.
+Every widget cell in the course also shows a static figure of the same lesson (``show``), so a
+reader on GitHub, nbviewer or an exported HTML page still sees it.
+"""
+
+from __future__ import annotations
+
+import io
+import time
+from collections.abc import Callable, Sequence
+
+from matplotlib.figure import Figure
+
+
+def figure_png(fig: Figure, dpi: int = 80) -> bytes:
+    """Render ``fig`` to PNG bytes."""
+    if not isinstance(fig, Figure):
+        raise TypeError(f"figure_png takes a matplotlib Figure, got {type(fig).__name__}.")
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=dpi)
+    return buf.getvalue()
+
+
+class FigureView:
+    """A figure shown as an image widget; call ``refresh()`` after changing its artists."""
+
+    def __init__(self, fig: Figure, dpi: int = 80):
+        import ipywidgets as w
+
+        self.fig, self.dpi = fig, dpi
+        self.image = w.Image(format="png", value=figure_png(fig, dpi))
+        self.last_render_ms = 0.0
+
+    def refresh(self) -> None:
+        start = time.perf_counter()
+        self.image.value = figure_png(self.fig, self.dpi)
+        self.last_render_ms = 1000 * (time.perf_counter() - start)
+
+
+def controls_view(controls: dict, fig: Figure, update: Callable[..., str | None], dpi: int = 80):
+    """Controls (name -> ipywidget) that redraw ``fig`` through ``update(**values)``.
+
+    ``update`` changes the figure's artists and may return a caption (shown under the figure).
+    Returns the assembled ``VBox``; its ``.view`` attribute is the FigureView.
+    """
+    import ipywidgets as w
+
+    if not controls:
+        raise ValueError("controls_view needs at least one control, e.g. {'k': IntSlider(...)}.")
+    caption = w.HTML()
+    view = FigureView(fig, dpi)
+
+    def redraw(_change=None):
+        text = update(**{name: c.value for name, c in controls.items()})
+        caption.value = f"<code>{text}</code>" if text else ""
+        view.refresh()
+
+    for c in controls.values():
+        c.observe(redraw, names="value")
+    redraw()
+    box = w.VBox([w.HBox(list(controls.values()), layout=w.Layout(flex_flow="row wrap")), view.image, caption])
+    box.view = view
+    box.redraw = redraw
+    return box
+
+
+def render_frames(fig: Figure, update: Callable[[int], None], n: int, dpi: int = 80) -> list[bytes]:
+    """Precompute ``n`` PNG frames: for each i, ``update(i)`` changes the artists, then the figure renders."""
+    if n < 1:
+        raise ValueError(f"render_frames needs n >= 1 frames, got {n}.")
+    frames = []
+    for i in range(n):
+        update(i)
+        frames.append(figure_png(fig, dpi))
+    return frames
+
+
+def frame_browser(frames: Sequence[bytes], captions: Sequence[str] | None = None, description: str = "frame",
+                  value: int = 0, play: bool = False):
+    """A slider (and optional play button) that browses precomputed PNG frames instantly."""
+    import ipywidgets as w
+
+    if len(frames) == 0:
+        raise ValueError("frame_browser needs at least one frame.")
+    if captions is not None and len(captions) != len(frames):
+        raise ValueError(f"Got {len(captions)} captions for {len(frames)} frames; give one per frame.")
+    slider = w.IntSlider(value=value, min=0, max=len(frames) - 1, description=description, continuous_update=True)
+    image = w.Image(format="png", value=frames[value])
+    caption = w.HTML(f"<code>{captions[value]}</code>" if captions else "")
+
+    def show_frame(change):
+        image.value = frames[change["new"]]
+        if captions:
+            caption.value = f"<code>{captions[change['new']]}</code>"
+
+    slider.observe(show_frame, names="value")
+    top = [slider]
+    if play:
+        player = w.Play(min=0, max=len(frames) - 1, interval=300)
+        w.jslink((player, "value"), (slider, "value"))
+        top.insert(0, player)
+    box = w.VBox([w.HBox(top), image, caption])
+    box.slider = slider
+    return box
+
+
+def show(widget, static_figure: Figure | None = None, note: str = "Static view of the same lesson (for readers without a live kernel):"):
+    """Display a widget and, below it, a static figure of the same lesson."""
+    from IPython.display import Markdown, display
+
+    display(widget)
+    if static_figure is not None:
+        display(Markdown(f"*{note}*"))
+        display(static_figure)

@@ -1,0 +1,63 @@
+import ipywidgets
+import pytest
+import torch
+from matplotlib.figure import Figure
+
+from course_utils import plotting, train, widgets
+
+
+def test_figures_are_returned_not_shown():
+    imgs = torch.rand(10, 1, 28, 28)
+    fig = plotting.image_grid(imgs, nrow=5, title="t")
+    assert isinstance(fig, Figure) and fig.axes[0].images[0].get_array().shape[:2] == (2 * 30 + 2, 5 * 30 + 2)
+    assert len(plotting.image_row(imgs[:4], titles=list("abcd")).axes) == 4
+    assert len(plotting.plot_feature_maps(torch.rand(12, 7, 7), ncols=4).axes) == 12
+    assert len(plotting.plot_filters(torch.rand(8, 1, 3, 3)).axes) == 8
+    fig = plotting.plot_confusion_matrix([0, 1, 1, 2], [0, 1, 2, 2], ["a", "b", "c"])
+    assert fig.axes[0].images[0].get_array()[1, 1] == pytest.approx(0.5)
+    h = train.History()
+    h.epochs = [{"epoch": 1, "train_loss": 1.0, "val_acc": 0.5, "seconds": 1.0}, {"epoch": 2, "train_loss": 0.5, "val_acc": 0.7, "seconds": 1.0}]
+    fig = plotting.plot_history(h)
+    assert [ln.get_label() for ln in fig.axes[0].lines] == ["train_loss"] and [ln.get_label() for ln in fig.axes[1].lines] == ["val_acc"]
+
+
+def test_plotting_bad_inputs():
+    with pytest.raises(ValueError, match=r"\(B, H, W\) or \(B, C, H, W\)"):
+        plotting.image_grid(torch.rand(28, 28))
+    with pytest.raises(ValueError, match=r"\(C, H, W\)"):
+        plotting.plot_feature_maps(torch.rand(7, 7))
+    with pytest.raises(ValueError, match="History returned by train.fit"):
+        plotting.plot_history(train.History())
+    with pytest.raises(ValueError, match="same shape"):
+        plotting.plot_confusion_matrix([0, 1], [0], ["a", "b"])
+
+
+def test_frame_browser_swaps_precomputed_frames():
+    frames = [bytes([i]) * 10 for i in range(3)]
+    box = widgets.frame_browser(frames, captions=["a", "b", "c"])
+    image = box.children[1]
+    assert image.value == frames[0]
+    box.slider.value = 2
+    assert image.value == frames[2] and "c" in box.children[2].value
+    with pytest.raises(ValueError, match="one per frame"):
+        widgets.frame_browser(frames, captions=["a"])
+
+
+def test_controls_view_updates_the_same_artist():
+    fig, ax = plotting.new_figure()
+    (line,) = ax.plot([0, 1], [0, 0])
+    calls = []
+
+    def update(k):
+        line.set_ydata([0, k])
+        calls.append(k)
+        return f"k = {k}"
+
+    slider = ipywidgets.IntSlider(value=1, min=0, max=5)
+    box = widgets.controls_view({"k": slider}, fig, update)
+    first = box.view.image.value
+    slider.value = 4
+    assert calls == [1, 4] and box.view.image.value != first and "k = 4" in box.children[2].value
+    assert list(line.get_ydata()) == [0, 4] and len(ax.lines) == 1
+    with pytest.raises(TypeError, match="matplotlib Figure"):
+        widgets.figure_png("not a figure")
