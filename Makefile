@@ -1,0 +1,40 @@
+# Deep Learning Architectures, interactive: the course's task runner.
+#   make lab       open the course in JupyterLab (creates .venv first if it is missing)
+#   make test      run every test: lint, unit tests, notebook pairs, notebooks in smoke mode
+#   make execute   re-run every notebook in full mode and store its outputs in the .ipynb
+#   make sync      regenerate each .ipynb's cells from its .py (after editing a .py)
+
+PYTHON ?= python3
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
+NOTEBOOKS := $(wildcard notebooks/[0-9]*.py)
+
+.PHONY: env lab test lint unit notebooks sync execute execute-smoke clean
+
+env: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --upgrade pip
+	$(PY) -m pip install -e ".[dev]"
+	touch $@
+
+lab: env
+	$(VENV)/bin/jupyter lab --notebook-dir=notebooks $(ROOT_FLAG)
+
+test: env
+	$(VENV)/bin/ruff check .
+	COURSE_SMOKE=1 COURSE_HEADLESS=1 MPLBACKEND=agg $(PY) -m pytest tests notebooks --nbval-lax --nbval-current-env -p no:cacheprovider
+
+sync: env
+	$(VENV)/bin/jupytext --sync $(NOTEBOOKS)
+
+execute: env
+	$(PY) scripts/execute_notebooks.py $(NOTEBOOKS)
+
+execute-smoke: env
+	$(PY) scripts/execute_notebooks.py --smoke --output build/smoke $(NOTEBOOKS)
+
+clean:
+	rm -rf build .pytest_cache
