@@ -10,14 +10,26 @@ from __future__ import annotations
 import numpy as np
 import torch
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 from torchvision.utils import make_grid
 
 from .train import Callback, History
 
 
+class CourseFigure(Figure):
+    """A Figure that a notebook displays as a PNG by itself, without pyplot or ``%matplotlib inline``."""
+
+    def _repr_png_(self) -> bytes:
+        import io
+
+        buf = io.BytesIO()
+        self.savefig(buf, format="png", dpi=90)
+        return buf.getvalue()
+
+
 def new_figure(nrows: int = 1, ncols: int = 1, figsize=(6, 4), squeeze: bool = True, **kwargs):
     """``fig, ax`` like ``plt.subplots`` but without pyplot's global state (no double display)."""
-    fig = Figure(figsize=figsize, dpi=100, layout="constrained")
+    fig = CourseFigure(figsize=figsize, dpi=100, layout="constrained")
     axes = fig.subplots(nrows, ncols, squeeze=squeeze, **kwargs)
     return fig, axes
 
@@ -81,6 +93,7 @@ def plot_history(history: History, keys=None, title: str | None = None):
         for k in group:
             ax.plot(epochs, history[k], marker="o", ms=3, label=k)
         ax.set_xlabel("epoch")
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.set_ylabel(label)
         ax.grid(alpha=0.3)
         ax.legend(fontsize=8)

@@ -422,7 +422,8 @@ def deep_net(block, num_blocks, width=16, batch_norm=True):
 
 # %% [markdown]
 # We measure the norm of the loss gradient at the first conv layer, at initialization, for nets of 2 to 32
-# blocks (5 to 65 layers), with and without batch norm, averaged over three random initializations:
+# blocks (5 to 65 layers), with and without batch norm, averaged over three random initializations (a norm that
+# underflows to exactly 0 is drawn at 10⁻³⁰):
 
 # %%
 X_probe, y_probe = ds.X_train[:128], ds.y_train[:128]
@@ -449,6 +450,8 @@ for (name, batch_norm), norms in grad_norms.items():
             f"{'with' if batch_norm else 'no'} batch norm")
 ax.set(xscale="log", yscale="log", xlabel="conv layers", ylabel="‖∂L/∂W‖ at the first layer",
        title="Gradient reaching the first layer at initialization")
+ax.set_xticks([2 * d + 1 for d in depths], [str(2 * d + 1) for d in depths])
+ax.minorticks_off()
 ax.legend(fontsize=8)
 fig
 
@@ -528,9 +531,9 @@ for name in list(blocks)[1:]:
                                        title=f"{name} of test image 0"))
 
 # %% [markdown]
-# How invariant has the network become to small shifts? We move every test image by one pixel and measure the
-# relative change $\lVert f(\text{shifted}) - f(x)\rVert / \lVert f(x)\rVert$ of the pixels and of each block's
-# output, and finally of the predicted class:
+# How does the network respond to small shifts? We move every test image by one pixel and measure the
+# relative change $\lVert f(\text{shifted}) - f(x)\rVert / \lVert f(x)\rVert$ of the pixels, of each block's
+# output, of block 3's output averaged over positions (global average pooling), and of the predicted class:
 
 # %%
 @torch.no_grad()
@@ -542,15 +545,20 @@ X_probe = ds.X_test[:500]
 X_shifted = torch.roll(X_probe, shifts=1, dims=-1)
 before = conv_views.collect_feature_maps(cnn, blocks, X_probe.to(device))
 after = conv_views.collect_feature_maps(cnn, blocks, X_shifted.to(device))
-print(f"{'pixels':<24} {relative_change(X_probe, X_shifted):.2f}")
+print(f"{'pixels':<32} {relative_change(X_probe, X_shifted):.2f}")
 for name in blocks:
-    print(f"{name:<24} {relative_change(before[name], after[name]):.2f}")
+    print(f"{name:<32} {relative_change(before[name], after[name]):.2f}")
+last = list(blocks)[-1]
+print(f"{'block 3, global average pooled':<32} {relative_change(before[last].mean((2, 3)), after[last].mean((2, 3))):.2f}")
 same = (train.predict(cnn, X_probe.to(device)).argmax(1) == train.predict(cnn, X_shifted.to(device)).argmax(1)).float().mean()
 print(f"predicted class unchanged for {same:.1%} of the images")
 
 # %% [markdown]
-# A one-pixel shift changes the raw image a lot; each pool makes the representation less sensitive to it, and
-# the prediction hardly ever changes.
+# Compare the rows. The feature maps change about as much as the pixels do: they are *equivariant*, so a
+# shifted image gives shifted maps, and a shifted map is a different tensor. A 2×2 max pool absorbs a shift only
+# when the strongest response stays inside its window, so a single pool buys only a little invariance. What is
+# much less sensitive is a summary that forgets *where*: averaging block 3 over its positions, and the class
+# the network predicts from it.
 #
 # ## Summary
 #
@@ -622,9 +630,11 @@ for name, (params, acc, sec) in comparison.items():
 checks.check_strided_cnn(strided_cnn, models.FashionCNN())
 
 # %% [markdown]
-# Same parameters (a strided conv has the same weights as the conv it replaces), less computation (each conv
-# runs at the lower resolution), and usually a little lower accuracy: pooling picks the strongest response in
-# each window, a stride-2 conv just skips every other position.
+# Same parameters (a strided conv has the same weights as the conv it replaces) and several times less
+# computation, because each conv runs at the lower resolution instead of computing every position and then
+# discarding three out of four. Accuracy after so short a run is close and either can come out ahead: pooling
+# keeps the strongest response in each window, a stride-2 conv learns its own way to summarize. Many modern
+# networks (ResNet's downsampling blocks among them) use strided convolutions for exactly this saving.
 #
 # **Exercise 3: add a residual connection.** Write `ResidualBlock(channels)`: two 3×3 convolutions with batch
 # norm, padding 1, and the input added back before the final ReLU, as in section 7 but as a class of your own.

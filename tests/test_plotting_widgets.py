@@ -9,7 +9,7 @@ from course_utils import plotting, train, widgets
 def test_figures_are_returned_not_shown():
     imgs = torch.rand(10, 1, 28, 28)
     fig = plotting.image_grid(imgs, nrow=5, title="t")
-    assert isinstance(fig, Figure) and fig.axes[0].images[0].get_array().shape[:2] == (2 * 30 + 2, 5 * 30 + 2)
+    assert isinstance(fig, Figure) and fig._repr_png_().startswith(b"\x89PNG") and fig.axes[0].images[0].get_array().shape[:2] == (2 * 30 + 2, 5 * 30 + 2)
     assert len(plotting.image_row(imgs[:4], titles=list("abcd")).axes) == 4
     assert len(plotting.plot_feature_maps(torch.rand(12, 7, 7), ncols=4).axes) == 12
     assert len(plotting.plot_filters(torch.rand(8, 1, 3, 3)).axes) == 8
