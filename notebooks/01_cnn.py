@@ -6,7 +6,7 @@
 #       extension: .py
 #       format_name: percent
 #       format_version: '1.3'
-#       jupytext_version: 1.19.1
+#       jupytext_version: 1.19.6
 #   kernelspec:
 #     display_name: Python 3 (ipykernel)
 #     language: python
@@ -557,7 +557,7 @@ print(f"predicted class unchanged for {same:.1%} of the images")
 # Compare the rows. The feature maps change about as much as the pixels do: they are *equivariant*, so a
 # shifted image gives shifted maps, and a shifted map is a different tensor. A 2×2 max pool absorbs a shift only
 # when the strongest response stays inside its window, so a single pool buys only a little invariance. What is
-# much less sensitive is a summary that forgets *where*: averaging block 3 over its positions, and the class
+# clearly less sensitive is a summary that forgets *where*: averaging block 3 over its positions, and the class
 # the network predicts from it.
 #
 # ## Summary
@@ -590,7 +590,7 @@ print(f"CNN test accuracy: {results['CNN 32-64-128']['test accuracy']:.2%} "
 # **Exercise 1: output size.** Write `conv_output_size(h, k, s=1, p=0, d=1)` that returns the output length of a
 # convolution along one axis. The check compares it with what `F.conv2d` produces for many combinations.
 
-# %% tags=["solution"] jupyter={"source_hidden": true}
+# %% jupyter={"source_hidden": true} tags=["solution"]
 def conv_output_size(h, k, s=1, p=0, d=1):
     return (h + 2 * p - d * (k - 1) - 1) // s + 1
 
@@ -604,7 +604,7 @@ checks.check_conv_output_size(conv_output_size)
 # 28 → 14 → 7 → 3, so pick the last block's padding accordingly). Then train it and a `FashionCNN` on the same
 # subset and compare parameters, accuracy and time: which is cheaper, and what does it cost?
 
-# %% tags=["solution"] jupyter={"source_hidden": true}
+# %% jupyter={"source_hidden": true} tags=["solution"]
 def strided_block(c_in, c_out, padding=1):
     return nn.Sequential(nn.Conv2d(c_in, c_out, 3, stride=2, padding=padding, bias=False),
                          nn.BatchNorm2d(c_out), nn.ReLU(inplace=True))
@@ -639,7 +639,7 @@ checks.check_strided_cnn(strided_cnn, models.FashionCNN())
 # **Exercise 3: add a residual connection.** Write `ResidualBlock(channels)`: two 3×3 convolutions with batch
 # norm, padding 1, and the input added back before the final ReLU, as in section 7 but as a class of your own.
 
-# %% tags=["solution"] jupyter={"source_hidden": true}
+# %% jupyter={"source_hidden": true} tags=["solution"]
 class ResidualBlock(nn.Module):
     def __init__(self, channels):
         super().__init__()
