@@ -25,7 +25,8 @@ def test_explorer_redraws_when_a_slider_moves():
     before, caption = box.view.image.value, box.children[2].value
     sliders[1].value = 5  # kernel
     assert box.view.image.value != before and box.children[2].value != caption and "= 3" in box.children[2].value
-    sliders[0].value = 3  # input 3 with kernel 5, padding 1: no output, explained instead of an exception
+    sliders[3].value = 0  # padding 0
+    sliders[0].value = 3  # input 3 with kernel 5, no padding: no output, explained instead of an exception
     assert "no output" in box.children[2].value
 
 
