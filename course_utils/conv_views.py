@@ -70,7 +70,8 @@ class ConvDiagram:
 
 
 def conv_arithmetic_explorer(size=7, kernel=3, stride=2, padding=1, dilation=1):
-    """Sliders for input size, kernel, stride, padding, dilation and the output position."""
+    """Sliders for input size, kernel, stride, padding, dilation and the output position, plus a play button
+    that walks the window over every output position."""
     import ipywidgets as w
 
     diagram = ConvDiagram()
@@ -83,14 +84,23 @@ def conv_arithmetic_explorer(size=7, kernel=3, stride=2, padding=1, dilation=1):
         "dilation": w.IntSlider(dilation, 1, 3, description="dilation", style=style),
         "position": w.IntSlider(0, 0, 143, description="position", style=style),
     }
+    play = w.Play(value=0, min=0, max=143, interval=500, description="animate the window")
 
     def update(**v):
         try:
-            return diagram.draw(**v)
+            out = conv_output_size(v["size"], v["kernel"], v["stride"], v["padding"], v["dilation"])
         except ValueError as err:  # kernel larger than the padded input: say so instead of failing
             return f"no output: {err}"
+        last = out * out - 1
+        for c in (controls["position"], play):
+            if c.max != last:
+                c.max = last  # may clamp the position, which redraws again with the clamped value
+        return diagram.draw(**{**v, "position": min(v["position"], last)})
 
-    return controls_view(controls, diagram.fig, update)
+    box = controls_view(controls, diagram.fig, update)
+    w.jslink((play, "value"), (controls["position"], "value"))
+    box.children = (w.HBox([play, w.Label("animate the window")]), *box.children)
+    return box
 
 
 def conv_arithmetic_strip(size=7, kernel=3, stride=2, padding=1, dilation=1, positions=(0, 1, 2, 4)):

@@ -87,8 +87,8 @@ def browser():
 
 def _run_all_cells(page, timeout_s: float) -> None:
     page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=60_000)
-    page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']", timeout=120_000)
-    page.click(".jp-Notebook .jp-Cell")
+    page.wait_for_function("() => window.jupyterapp && window.jupyterapp.shell.currentWidget &&"
+                           " window.jupyterapp.shell.currentWidget.sessionContext", timeout=60_000)
     # The same commands as Edit > Clear Outputs of All Cells and Run > Run All Cells.
     page.evaluate("""async () => {
         const app = window.jupyterapp;
@@ -127,7 +127,8 @@ def test_widgets_respond_in_the_browser(lab, browser, chapter):
     page = browser.new_page(viewport={"width": 1400, "height": 1000})
     js_errors = []
     page.on("pageerror", lambda err: js_errors.append(str(err)))
-    page.goto(f"{url}/lab/tree/{chapter}?token={token}")
+    # A workspace of its own per chapter (reset), so no tab of an earlier chapter is restored beside it.
+    page.goto(f"{url}/lab/workspaces/{Path(chapter).stem}/tree/{chapter}?token={token}&reset")
     _run_all_cells(page, timeout_s=float(os.environ.get('BROWSER_TIMEOUT', 240)))
     errors = page.eval_on_selector_all(".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']",
                                        "els => els.map(e => e.textContent).filter(t => t.includes('Error'))")

@@ -21,13 +21,14 @@ def test_output_size_matches_pytorch():
 
 def test_explorer_redraws_when_a_slider_moves():
     box = conv_views.conv_arithmetic_explorer()
-    sliders = box.children[0].children
-    before, caption = box.view.image.value, box.children[2].value
+    sliders = box.children[1].children
+    before, caption = box.view.image.value, box.children[3].value
     sliders[1].value = 5  # kernel
-    assert box.view.image.value != before and box.children[2].value != caption and "= 3" in box.children[2].value
+    assert box.view.image.value != before and box.children[3].value != caption and "= 3" in box.children[3].value
+    assert sliders[5].max == 3 * 3 - 1  # the position slider covers exactly the 3x3 outputs
     sliders[3].value = 0  # padding 0
     sliders[0].value = 3  # input 3 with kernel 5, no padding: no output, explained instead of an exception
-    assert "no output" in box.children[2].value
+    assert "no output" in box.children[3].value
 
 
 def test_strip_and_diagram():
