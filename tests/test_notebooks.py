@@ -73,3 +73,16 @@ def test_widget_cells_are_tagged_and_outputs_committed(py):
     assert '"widgets"' not in json.loads(raw).get("metadata", {}), "widget state must be stripped"
     assert len(raw) < 3_000_000, "committed notebook is too heavy; keep figures small"
     assert any("image/png" in o.get("data", {}) for c in code for o in c.outputs)
+
+
+@pytest.mark.parametrize("py", CHAPTERS, ids=lambda p: p.stem)
+def test_every_widget_has_a_static_figure_beside_it(py):
+    """A reader without a kernel (GitHub, nbviewer, HTML export) still sees each widget's lesson as a picture."""
+    cells = _cells(py)
+    widget_cells = [i for i, c in enumerate(cells) if c.cell_type == "code" and any(
+        "application/vnd.jupyter.widget-view+json" in o.get("data", {}) for o in c.outputs)]
+    assert widget_cells, f"{py.stem} has no widget output in its committed notebook"
+    for i in widget_cells:
+        nearby = [o for c in cells[i : i + 2] if c.cell_type == "code" for o in c.outputs]
+        assert any("image/png" in o.get("data", {}) for o in nearby), (
+            f"widget cell {i} of {py.stem} has no static figure in its outputs (or the next cell's): use widgets.show(widget, fig)")
