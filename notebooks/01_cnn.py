@@ -28,7 +28,7 @@
 #
 # | run | what it does | time on a 2-core laptop CPU |
 # |---|---|---|
-# | full (default) | all 60,000 training images, 6 epochs for the CNN | about 5 minutes (measured: see the README's chapter table) |
+# | full (default) | all 60,000 training images, 6 epochs for the CNN | about 4 minutes (measured: see the README's chapter table) |
 # | smoke (`COURSE_SMOKE=1`) | 2,000 images, 1 epoch, short loops: checks that everything runs | under 45 seconds |
 #
 # Prerequisites: PyTorch tensors, `nn.Module`, a training loop with an optimizer, cross-entropy.
