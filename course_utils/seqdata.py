@@ -9,6 +9,9 @@ Introduced in chapter 02 (recurrent networks and BPTT); chapter 03 reruns its me
   after it (``distance``) sets how long the network must remember.
 - ``echo_stream``: long streams whose target at every step is the token ``lag`` steps earlier, for
   truncated backpropagation through time.
+- ``adding_problem``: the classic long-range regression task (Hochreiter & Schmidhuber 1997): add the
+  two numbers marked in a sequence of ``length`` steps; ``ADDING_BASELINE_MSE`` is what always answering
+  1.0 scores.
 """
 
 from __future__ import annotations
@@ -108,3 +111,31 @@ def echo_stream(num_streams: int, length: int, lag: int, vocab_size: int = 8,
     Y = torch.full_like(X, IGNORE_INDEX)
     Y[:, lag:] = X[:, :-lag]
     return X, Y
+
+
+ADDING_BASELINE_MSE = 1 / 6  # Var(u1 + u2) for u1, u2 ~ U(0, 1): the MSE of always predicting the mean, 1.0
+
+
+def adding_problem(num_sequences: int, length: int,
+                   generator: torch.Generator | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    """The adding problem: each step holds (value, marker); the target is the sum of the two marked values.
+
+    Values are uniform in [0, 1]; exactly one marker falls in the first half of the sequence and one in
+    the second half, so the network must carry the first value for up to ``length`` steps. Predicting
+    1.0 every time scores an MSE of ``ADDING_BASELINE_MSE`` (about 0.167).
+    Returns ``X`` (num_sequences, length, 2) float32 and ``y`` (num_sequences,) float32.
+    """
+    if not isinstance(length, int) or length < 2:
+        raise ValueError(f"length must be an int >= 2 (one marker in each half), not {length!r}.")
+    if not isinstance(num_sequences, int) or num_sequences < 1:
+        raise ValueError(f"num_sequences must be a positive int, not {num_sequences!r}.")
+    half = length // 2
+    values = torch.rand(num_sequences, length, generator=generator)
+    first = torch.randint(0, half, (num_sequences,), generator=generator)
+    second = torch.randint(half, length, (num_sequences,), generator=generator)
+    markers = torch.zeros(num_sequences, length)
+    rows = torch.arange(num_sequences)
+    markers[rows, first] = 1.0
+    markers[rows, second] = 1.0
+    y = values[rows, first] + values[rows, second]
+    return torch.stack([values, markers], dim=-1), y

@@ -75,3 +75,29 @@ def test_echo_stream_targets_lag_behind():
         seqdata.echo_stream(3, 4, lag=4)
     with pytest.raises(ValueError, match="lag must be an int >= 1"):
         seqdata.echo_stream(3, 10, lag=0)
+
+
+def test_adding_problem_marks_one_value_in_each_half():
+    from course_utils.seqdata import ADDING_BASELINE_MSE, adding_problem
+
+    g = torch.Generator().manual_seed(0)
+    X, y = adding_problem(5000, 50, generator=g)
+    assert X.shape == (5000, 50, 2) and y.shape == (5000,) and X.dtype == torch.float32
+    markers = X[..., 1]
+    assert torch.all(markers.sum(1) == 2)
+    assert torch.all(markers[:, :25].sum(1) == 1) and torch.all(markers[:, 25:].sum(1) == 1)
+    assert torch.allclose((X[..., 0] * markers).sum(1), y)
+    assert 0 <= X[..., 0].min() and X[..., 0].max() <= 1
+    # always answering 1.0 scores Var(u1 + u2) = 1/6: the number chapter 03 compares against
+    assert abs(((y - 1.0) ** 2).mean().item() - ADDING_BASELINE_MSE) < 0.01
+    X2, y2 = adding_problem(5000, 50, generator=torch.Generator().manual_seed(0))
+    assert torch.equal(X, X2) and torch.equal(y, y2)
+
+
+def test_adding_problem_bad_inputs():
+    from course_utils.seqdata import adding_problem
+
+    with pytest.raises(ValueError, match="length must be an int >= 2"):
+        adding_problem(10, 1)
+    with pytest.raises(ValueError, match="num_sequences must be a positive int"):
+        adding_problem(0, 10)
