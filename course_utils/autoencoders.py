@@ -207,13 +207,7 @@ def anomaly_roc_auc(scores_normal, scores_anomalous) -> float:
     return float(roc_auc_score(y_true.numpy(), torch.cat([normal, anomalous]).double().numpy()))
 
 
-@torch.no_grad()
 def encode_all(model, X: torch.Tensor, batch_size: int = 1000) -> torch.Tensor:
     """``model.encode`` over ``X`` in eval mode, batch by batch: codes (N, latent_dim) on the CPU."""
     _check_images(X, "encode_all")
-    was_training = model.training
-    model.eval()
-    device = next(model.parameters()).device
-    codes = torch.cat([model.encode(X[i:i + batch_size].to(device)).cpu() for i in range(0, len(X), batch_size)])
-    model.train(was_training)
-    return codes
+    return train.predict(model, X, batch_size=batch_size, method="encode").cpu()

@@ -179,14 +179,17 @@ def _progress(loader, desc):
 
 
 @torch.no_grad()
-def predict(model, X: torch.Tensor, batch_size: int = 1024) -> torch.Tensor:
-    """``model(X)`` in eval mode, batch by batch, concatenated (on the model's device)."""
+def predict(model, X: torch.Tensor, batch_size: int = 1024, method: str = "forward") -> torch.Tensor:
+    """``model(X)`` (or ``model.<method>(X)``, e.g. ``"encode"``) in eval mode, batch by batch, concatenated."""
     if not isinstance(X, torch.Tensor):
         raise TypeError(f"predict takes a tensor X, got {type(X).__name__}.")
+    fn = getattr(model, method, None)
+    if not callable(fn):
+        raise AttributeError(f"{type(model).__name__} has no method {method!r} to predict with.")
     was_training = model.training
     model.eval()
     device = next(model.parameters()).device
-    out = torch.cat([model(X[i : i + batch_size].to(device)) for i in range(0, len(X), batch_size)])
+    out = torch.cat([fn(X[i : i + batch_size].to(device)) for i in range(0, len(X), batch_size)])
     model.train(was_training)
     return out
 

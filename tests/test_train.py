@@ -122,3 +122,5 @@ def test_bad_arguments_and_helpers():
         train.predict(nn.Linear(1, 1), [[1.0]])
     assert train.count_parameters(nn.Linear(3, 2)) == 8
     assert train.predict(nn.Linear(3, 2), torch.zeros(5, 3), batch_size=2).shape == (5, 2)
+    with pytest.raises(AttributeError, match="Linear has no method 'encode'"):
+        train.predict(nn.Linear(3, 2), torch.zeros(5, 3), method="encode")
