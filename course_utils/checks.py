@@ -19,10 +19,6 @@ def report(title: str, ok: bool, message: str) -> bool:
     return ok
 
 
-def _not_ready(title: str, answer) -> bool:
-    return answer is None
-
-
 def _run(title, fn, *args, **kwargs):
     """Call the learner's code; returns (value, None) or (None, printed failure)."""
     try:
@@ -38,7 +34,7 @@ def _run(title, fn, *args, **kwargs):
 def check_conv_output_size(fn) -> bool:
     """Exercise 01.1: ``fn(h, k, s=1, p=0, d=1)`` must give the conv output size PyTorch produces."""
     title = "conv output size"
-    if _not_ready(title, fn):
+    if fn is None:
         return report(title, False, "not yet solved - define conv_output_size(h, k, s=1, p=0, d=1).")
     cases = [c for c in itertools.product([5, 7, 8, 28, 32], [1, 2, 3, 5], [1, 2, 3], [0, 1, 2], [1, 2])
              if c[0] + 2 * c[3] >= c[4] * (c[1] - 1) + 1]
@@ -59,7 +55,7 @@ def check_conv_output_size(fn) -> bool:
 def check_strided_cnn(model: nn.Module, pooled: nn.Module | None = None) -> bool:
     """Exercise 01.2: a CNN that downsamples with stride-2 convolutions instead of pooling layers."""
     title = "stride instead of pooling"
-    if _not_ready(title, model):
+    if model is None:
         return report(title, False, "not yet solved - build the model and assign it to `strided_cnn`.")
     pools = [m for m in model.modules() if isinstance(m, nn.MaxPool2d | nn.AvgPool2d)]
     if pools:
@@ -82,7 +78,7 @@ def check_strided_cnn(model: nn.Module, pooled: nn.Module | None = None) -> bool
 def check_residual_block(block_cls) -> bool:
     """Exercise 01.3: ``block_cls(channels)`` computes relu(x + F(x)) with F two 3x3 conv-BN layers."""
     title = "residual block"
-    if _not_ready(title, block_cls):
+    if block_cls is None:
         return report(title, False, "not yet solved - define the class ResidualBlock(channels).")
     block, failed = _run(title, block_cls, 8)
     if failed is not None:
@@ -116,7 +112,7 @@ def check_residual_block(block_cls) -> bool:
 def check_pooled_autoencoder(model: nn.Module) -> bool:
     """Exercise 05.1: a conv autoencoder whose encoder keeps the size in its convs and halves it with max pooling."""
     title = "pooling instead of stride"
-    if _not_ready(title, model):
+    if model is None:
         return report(title, False, "not yet solved - build the model and assign it to `pooled_ae`.")
     for name in ("encode", "decode"):
         if not callable(getattr(model, name, None)):
@@ -147,7 +143,7 @@ def check_pooled_autoencoder(model: nn.Module) -> bool:
 def check_hourglass(fn) -> bool:
     """Exercise 05.2: ``fn(depth)`` gives the hidden widths 256, 128, ... of an encoder with ``depth`` hidden layers."""
     title = "hourglass widths"
-    if _not_ready(title, fn):
+    if fn is None:
         return report(title, False, "not yet solved - define hourglass(depth).")
     for depth in range(5):
         got, failed = _run(title, fn, depth)
@@ -179,7 +175,7 @@ class _LinearCodec:
 def check_latent_arithmetic(fn) -> bool:
     """Exercise 05.3: ``fn(model, a, b, c)`` returns decode(encode(a) - encode(b) + encode(c))."""
     title = "latent arithmetic"
-    if _not_ready(title, fn):
+    if fn is None:
         return report(title, False, "not yet solved - define latent_arithmetic(model, a, b, c).")
     codec = _LinearCodec()
     g = torch.Generator().manual_seed(1)
@@ -217,7 +213,7 @@ def _per_tensor_clip(grads, max_norm):
 def check_clip_by_total_norm(fn) -> bool:
     """Exercise 02.1: ``fn(parameters, max_norm)`` clips all gradients together, in place, and returns the norm."""
     title = "clipping by norm"
-    if _not_ready(title, fn):
+    if fn is None:
         return report(title, False, "not yet solved - define clip_by_total_norm(parameters, max_norm).")
     for seed, max_norm in [(0, 0.5), (1, 1e3), (2, 2.0)]:
         params, reference = _grads_case(seed), _grads_case(seed)
@@ -255,7 +251,7 @@ def check_clip_by_total_norm(fn) -> bool:
 def check_rnn_shapes(fn) -> bool:
     """Exercise 02.2: ``fn(batch_size, seq_len, input_size, hidden_size, num_layers, bidirectional)`` -> (output, h_n) shapes."""
     title = "RNN shapes"
-    if _not_ready(title, fn):
+    if fn is None:
         return report(title, False, "not yet solved - define rnn_shapes(batch_size, seq_len, input_size, hidden_size, num_layers, bidirectional=False).")
     cases = list(itertools.product([1, 3], [1, 5], [2], [4, 6], [1, 2, 3], [False, True]))
     for B, T, D, H, L, bi in cases:
@@ -293,7 +289,7 @@ def check_rnn_shapes(fn) -> bool:
 def check_longest_solved(fn) -> bool:
     """Exercise 02.3: ``fn(accuracy_at, distances, threshold=0.9)`` finds the last solved distance by bisection."""
     title = "longest solved distance"
-    if _not_ready(title, fn):
+    if fn is None:
         return report(title, False, "not yet solved - define longest_solved(accuracy_at, distances, threshold=0.9).")
     distances = [3, 5, 8, 12, 16, 20, 25, 30, 40, 50, 60, 80]
     limit = len(distances).bit_length() + 1  # bisection needs ceil(log2(n + 1)) calls; one spare
