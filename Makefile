@@ -3,6 +3,9 @@
 #   make test      run every test: lint, unit tests, notebook pairs, notebooks in smoke mode
 #   make execute   re-run every notebook in full mode and store its outputs in the .ipynb
 #   make sync      regenerate each .ipynb's cells from its .py (after editing a .py)
+#   make student   write student editions (solutions stubbed, checks kept) to student/
+#   make benchmark measure every chapter (smoke + full runs, data path, browser sliders) and update the README
+#   make checkpoints  retrain the course checkpoints (GAN, VAE, LSTM models, the evaluation classifier)
 
 PYTHON ?= python3
 VENV   ?= .venv
@@ -10,7 +13,7 @@ PY     := $(VENV)/bin/python
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
 NOTEBOOKS := $(wildcard notebooks/[0-9]*.py)
 
-.PHONY: env lab test lint unit notebooks sync execute execute-smoke clean
+.PHONY: env lab test lint unit notebooks sync execute execute-smoke student benchmark checkpoints clean
 
 env: $(VENV)/.installed
 
@@ -35,6 +38,15 @@ execute: env
 
 execute-smoke: env
 	$(PY) scripts/execute_notebooks.py --smoke --output build/smoke $(NOTEBOOKS)
+
+student: env
+	$(PY) scripts/make_student_editions.py --output student
+
+benchmark: env
+	$(PY) benchmarks/run.py
+
+checkpoints: env
+	$(PY) scripts/make_checkpoints.py all
 
 clean:
 	rm -rf build .pytest_cache

@@ -777,6 +777,13 @@ print("exploding run (r = 2, SGD): test accuracy without clipping "
       + ", ".join(f"{clip_runs[(s, 1.0)]['accuracy']:.0%}" for s in range(3)))
 print("echo with lag 4, truncated BPTT: " + ", ".join(f"chunk {k}: {a:.0%}" for k, a in echo_accuracy.items()))
 
+# Headline numbers for the course benchmarks (stored only when COURSE_RESULTS names a file).
+from course_utils.results import record
+
+record("rnn_row_classifier_accuracy", rnn_accuracy, unit="fraction")
+record("recall_rnn_accuracy", mean_accuracy, unit="fraction", note="plain RNN, mean over seeds, by distance")
+record("recall_rnn_longest_solved", max(solved) if solved else 0, unit="tokens")
+
 # %% [markdown]
 # ## Exercises
 #

@@ -734,6 +734,13 @@ print(f"conv autoencoders (k = 32): transposed {conv_results['transposed']['mse'
 print(f"denoising at noise std 0.5: noisy {denoising[0.5]['noisy']:.4f} -> denoised {denoising[0.5]['dae']:.4f}")
 print(f"anomaly detection ROC-AUC (trousers, sandals, bags held out): {auc:.3f}")
 
+# Headline numbers for the course benchmarks (stored only when COURSE_RESULTS names a file).
+from course_utils.results import record
+
+record("ae_test_mse", test_mse(mlp_ae), unit="MSE", note="784-256-128-64-32")
+record("pca_vs_ae_mse", {f"{m}_k{k}": size_table[k][m] for k in ks for m in ("pca", "ae")}, unit="MSE")
+record("ae_anomaly_roc_auc", auc)
+
 # %% [markdown]
 # ## Exercises
 #

@@ -1,0 +1,38 @@
+"""results.record: a no-op without COURSE_RESULTS, a JSON merge with it, clear errors on bad input."""
+
+import json
+
+import numpy as np
+import pytest
+import torch
+
+from course_utils import results
+
+
+def test_record_returns_value_and_writes_nothing_without_env(monkeypatch, tmp_path):
+    monkeypatch.delenv(results.RESULTS_ENV, raising=False)
+    assert results.record("cnn_test_accuracy", 0.91) == 0.91
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_record_merges_numbers_and_dicts(monkeypatch, tmp_path):
+    path = tmp_path / "sub" / "r.json"
+    monkeypatch.setenv(results.RESULTS_ENV, str(path))
+    results.record("a_number", torch.tensor(0.5), unit="acc")
+    results.record("per_distance", {5: np.float32(1.0), 10: 0.25})
+    results.record("a_number", 0.75, unit="acc")  # overwrites, keeps the other key
+    stored = json.loads(path.read_text())
+    assert stored["a_number"] == {"value": 0.75, "unit": "acc", "note": ""}
+    assert stored["per_distance"]["value"] == {"5": 1.0, "10": 0.25}
+
+
+@pytest.mark.parametrize("key", ["Bad Key", "1st", "", None])
+def test_record_rejects_bad_keys(key):
+    with pytest.raises(ValueError, match="snake_case"):
+        results.record(key, 1.0)
+
+
+@pytest.mark.parametrize("value", [float("nan"), "0.9", True, {}, {"a": float("inf")}, [1.0]])
+def test_record_rejects_bad_values(value):
+    with pytest.raises(ValueError):
+        results.record("x", value)
