@@ -4,4 +4,4 @@ Import the module you need, e.g. ``from course_utils import data, train, plottin
 Importing the package has no side effects (no seeding, no downloads, no rcParams).
 """
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"

@@ -107,3 +107,20 @@ class Config:
             if i == 0:
                 lines.append("  ".join("-" * w for w in widths))
         return "\n".join(lines)
+
+
+def check_version(expected: str) -> bool:
+    """Compare the installed ``course_utils`` with the version a notebook expects; print how to fix a mismatch.
+
+    Prints nothing and returns True when they match (every chapter's setup cell calls this).
+    """
+    from . import __version__
+
+    if not isinstance(expected, str) or not expected.count(".") == 2:
+        raise ValueError(f"expected must be a version string such as '0.2.0', not {expected!r}.")
+    if __version__ == expected:
+        return True
+    print(f"Version mismatch: course_utils {__version__} is installed, but this notebook was written for {expected}. "
+          "Fix: in the course folder run `git pull` and `pip install -e .`, then restart the kernel "
+          "(in Colab: Runtime > Restart session, then run the setup cell again).")
+    return False

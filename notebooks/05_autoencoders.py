@@ -38,13 +38,21 @@
 # error and cross-entropy.
 
 # %%
-# Setup. In Google Colab this installs the course helpers; on your own machine it does nothing.
+# Setup. In Google Colab this installs the course helpers at the version this notebook was written for;
+# anywhere else it only checks that the installed version matches (and says how to fix it if not).
 import sys
 
+COURSE_UTILS_VERSION = "0.2.0"
 if "google.colab" in sys.modules:
     from IPython import get_ipython
 
-    get_ipython().run_line_magic("pip", 'install -q "course_utils @ git+https://github.com/dla-interactive/deep-learning-architectures@main"')
+    get_ipython().run_line_magic("pip", f'install -q "course_utils @ git+https://github.com/dla-interactive/deep-learning-architectures@v{COURSE_UTILS_VERSION}"')
+try:
+    from course_utils import runtime
+except ModuleNotFoundError:
+    raise SystemExit("course_utils is not installed: run `make lab`, or `pip install -e .` in the course folder.") from None
+
+runtime.check_version(COURSE_UTILS_VERSION)
 
 # %% [markdown]
 # Everything that decides how long the chapter takes sits in one configuration cell. The left column is the

@@ -1,5 +1,6 @@
 """Every chapter is a .py/.ipynb pair in sync, with the course frame, and committed outputs from a full run."""
 
+import importlib.util
 import json
 import re
 import tomllib
@@ -13,6 +14,17 @@ ROOT = Path(__file__).resolve().parents[1]
 CHAPTERS = sorted(p for p in (ROOT / "notebooks").glob("[0-9][0-9]_*.py"))
 REPO_URL = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["urls"]["Repository"]
 GITHUB_PATH = REPO_URL.removeprefix("https://github.com/")
+VERSION = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["version"]
+_spec = importlib.util.spec_from_file_location("update_setup_cells", ROOT / "scripts" / "update_setup_cells.py")
+_setup_script = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(_setup_script)
+SETUP_CELL = _setup_script.expected_setup()
+
+
+def test_package_version_matches_pyproject():
+    import course_utils
+
+    assert course_utils.__version__ == VERSION, "course_utils/__init__.py and pyproject.toml disagree on the version"
 
 
 def test_there_are_chapters():
@@ -39,7 +51,9 @@ def test_course_frame(py):
     assert badge in first, f"the Colab badge of {py.stem} must point at {badge}"
     assert "After this chapter you can" in first and "smoke" in first
     setup = next(c.source for c in cells if c.cell_type == "code")
-    assert "google.colab" in setup and f"git+{REPO_URL}" in setup
+    assert setup == SETUP_CELL, f"{py.stem}'s setup cell is not the course's: run python scripts/update_setup_cells.py"
+    assert "google.colab" in setup and f"git+{REPO_URL}@v{{COURSE_UTILS_VERSION}}" in setup
+    assert f'COURSE_UTILS_VERSION = "{VERSION}"' in setup
     assert any("runtime.Config(" in c.source for c in cells if c.cell_type == "code"), "no configuration cell"
     text = "\n".join(c.source for c in cells if c.cell_type == "markdown")
     for heading in ("## Summary", "## Exercises", "## Further reading"):

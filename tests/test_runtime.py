@@ -40,3 +40,15 @@ def test_seeding_repeats_and_device():
         runtime.get_device("tpu")
     with pytest.raises(ValueError, match="non-negative int"):
         runtime.seed_everything(-1)
+
+
+def test_check_version(capsys):
+    import course_utils
+
+    assert runtime.check_version(course_utils.__version__) is True
+    assert capsys.readouterr().out == ""
+    assert runtime.check_version("0.0.1") is False
+    out = capsys.readouterr().out
+    assert "Version mismatch" in out and "pip install -e ." in out and "0.0.1" in out
+    with pytest.raises(ValueError, match="version string"):
+        runtime.check_version(2)
