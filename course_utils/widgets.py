@@ -18,11 +18,11 @@ from matplotlib.figure import Figure
 
 
 def figure_png(fig: Figure, dpi: int = 80) -> bytes:
-    """Render ``fig`` to PNG bytes."""
+    """Render ``fig`` to PNG bytes (light compression: a widget frame should be fast, not small)."""
     if not isinstance(fig, Figure):
         raise TypeError(f"figure_png takes a matplotlib Figure, got {type(fig).__name__}.")
     buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=dpi)
+    fig.savefig(buf, format="png", dpi=dpi, pil_kwargs={"compress_level": 1})
     return buf.getvalue()
 
 
@@ -42,30 +42,74 @@ class FigureView:
         self.last_render_ms = 1000 * (time.perf_counter() - start)
 
 
-def controls_view(controls: dict, fig: Figure, update: Callable[..., str | None], dpi: int = 80):
+def control_values(control) -> list | None:
+    """Every value a discrete control can take (sliders with a step, pickers, check boxes), else None."""
+    import ipywidgets as w
+
+    if isinstance(control, w.IntSlider):
+        return list(range(control.min, control.max + 1, control.step))
+    if isinstance(control, w.FloatSlider):
+        n = int(round((control.max - control.min) / control.step))
+        return [round(control.min + i * control.step, 10) for i in range(n + 1)]
+    if isinstance(control, (w.Checkbox, w.ToggleButton)):
+        return [False, True]
+    options = getattr(control, "_options_values", None)
+    return list(options) if options is not None else None
+
+
+def _key(values: dict) -> tuple:
+    return tuple((k, round(v, 10) if isinstance(v, float) else v) for k, v in values.items())
+
+
+def controls_view(controls: dict, fig: Figure, update: Callable[..., str | None], dpi: int = 80,
+                  precompute: bool | None = None, max_frames: int = 40):
     """Controls (name -> ipywidget) that redraw ``fig`` through ``update(**values)``.
 
-    ``update`` changes the figure's artists and may return a caption (shown under the figure).
-    Returns the assembled ``VBox``; its ``.view`` attribute is the FigureView.
+    ``update`` changes the figure's artists from the control values alone and may return a caption
+    (shown under the figure). Every rendered PNG is cached, so returning to a setting skips the rendering.
+    ``precompute`` renders every combination of the controls' values up front, so even the first move
+    only swaps images; by default (None) that happens when all controls are discrete and there are at
+    most ``max_frames`` combinations. Returns the assembled ``VBox``; its ``.view`` attribute is the FigureView.
     """
+    import itertools
+
     import ipywidgets as w
 
     if not controls:
         raise ValueError("controls_view needs at least one control, e.g. {'k': IntSlider(...)}.")
     caption = w.HTML()
     view = FigureView(fig, dpi)
+    cache: dict[tuple, bytes] = {}
+
+    def render(values: dict) -> tuple[bytes, str]:
+        text = update(**values)  # cheap (artists only), so the figure always shows the current setting
+        key = _key(values)
+        if key not in cache:  # rendering the PNG is the slow part
+            cache[key] = figure_png(fig, dpi)
+        return cache[key], f"<code>{text}</code>" if text else ""
 
     def redraw(_change=None):
-        text = update(**{name: c.value for name, c in controls.items()})
-        caption.value = f"<code>{text}</code>" if text else ""
-        view.refresh()
+        start = time.perf_counter()
+        png, caption.value = render({name: c.value for name, c in controls.items()})
+        view.image.value = png
+        view.last_render_ms = 1000 * (time.perf_counter() - start)
 
+    spaces = [control_values(c) for c in controls.values()]
+    combos = None if any(s is None for s in spaces) else len(list(itertools.product(*spaces)))
+    if precompute is None:
+        precompute = combos is not None and combos <= max_frames
+    if precompute:
+        if combos is None:
+            raise ValueError("precompute=True needs discrete controls (sliders with a step, pickers, check boxes).")
+        for combo in itertools.product(*spaces):
+            render(dict(zip(controls, combo)))
     for c in controls.values():
         c.observe(redraw, names="value")
     redraw()
     box = w.VBox([w.HBox(list(controls.values()), layout=w.Layout(flex_flow="row wrap")), view.image, caption])
     box.view = view
     box.redraw = redraw
+    box.frames = cache
     return box
 
 

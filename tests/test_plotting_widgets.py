@@ -54,10 +54,45 @@ def test_controls_view_updates_the_same_artist():
         return f"k = {k}"
 
     slider = ipywidgets.IntSlider(value=1, min=0, max=5)
-    box = widgets.controls_view({"k": slider}, fig, update)
+    box = widgets.controls_view({"k": slider}, fig, update, precompute=False)
     first = box.view.image.value
     slider.value = 4
     assert calls == [1, 4] and box.view.image.value != first and "k = 4" in box.children[2].value
     assert list(line.get_ydata()) == [0, 4] and len(ax.lines) == 1
     with pytest.raises(TypeError, match="matplotlib Figure"):
         widgets.figure_png("not a figure")
+
+
+def test_controls_view_precomputes_small_discrete_spaces_and_caches_frames(monkeypatch):
+    fig, ax = plotting.new_figure()
+    (line,) = ax.plot([0, 1], [0, 0])
+    renders = []
+    real_png = widgets.figure_png
+    monkeypatch.setattr(widgets, "figure_png", lambda f, dpi=80: renders.append(1) or real_png(f, dpi))
+
+    def update(k, flip, scale):
+        line.set_ydata([0, (-k if flip else k) * scale])
+        return f"{k} {flip} {scale}"
+
+    controls = {"k": ipywidgets.IntSlider(value=1, min=0, max=2), "flip": ipywidgets.Checkbox(value=False),
+                "scale": ipywidgets.FloatSlider(value=0.5, min=0.0, max=1.0, step=0.25)}
+    box = widgets.controls_view(controls, fig, update)
+    assert len(box.frames) == 3 * 2 * 5  # every combination rendered once
+    n_renders = len(renders)
+    controls["k"].value = 2
+    controls["scale"].value = 0.75000000000001  # a float from the browser lands on the precomputed frame
+    assert len(renders) == n_renders, "a precomputed setting must not be rendered again"
+    assert box.view.image.value == box.frames[(("k", 2), ("flip", False), ("scale", 0.75))]
+    assert "2 False 0.75" in box.children[2].value and line.get_ydata()[1] == pytest.approx(1.5)
+    # Too many combinations (or a continuous control): frames are rendered on demand, then cached.
+    lazy = widgets.controls_view({"k": ipywidgets.IntSlider(value=0, min=0, max=100)}, fig, lambda k: None)
+    assert len(lazy.frames) == 1
+    with pytest.raises(ValueError, match="discrete controls"):
+        widgets.controls_view({"t": ipywidgets.Text()}, fig, lambda t: None, precompute=True)
+
+
+def test_control_values():
+    assert widgets.control_values(ipywidgets.IntSlider(min=2, max=8, step=3)) == [2, 5, 8]
+    assert widgets.control_values(ipywidgets.Dropdown(options=[("a", 1), ("b", 2)])) == [1, 2]
+    assert widgets.control_values(ipywidgets.ToggleButtons(options=["x", "y"])) == ["x", "y"]
+    assert widgets.control_values(ipywidgets.Text()) is None
