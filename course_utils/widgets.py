@@ -29,12 +29,18 @@ def figure_png(fig: Figure, dpi: int = 80) -> bytes:
 class FigureView:
     """A figure shown as an image widget; call ``refresh()`` after changing its artists."""
 
-    def __init__(self, fig: Figure, dpi: int = 80):
+    def __init__(self, fig: Figure, dpi: int = 80, render: bool = True):
         import ipywidgets as w
 
         self.fig, self.dpi = fig, dpi
-        self.image = w.Image(format="png", value=figure_png(fig, dpi))
+        self.image = w.Image(format="png", value=figure_png(fig, dpi) if render else b"")
         self.last_render_ms = 0.0
+
+    def freeze_layout(self) -> None:
+        """Keep the layout of the last render: controls only change artists, and re-running the
+        constrained layout on every frame costs more than drawing it (and would make panels jump)."""
+        if self.fig.get_layout_engine() is not None:
+            self.fig.set_layout_engine("none")
 
     def refresh(self) -> None:
         start = time.perf_counter()
@@ -78,8 +84,9 @@ def controls_view(controls: dict, fig: Figure, update: Callable[..., str | None]
     if not controls:
         raise ValueError("controls_view needs at least one control, e.g. {'k': IntSlider(...)}.")
     caption = w.HTML()
-    view = FigureView(fig, dpi)
+    view = FigureView(fig, dpi, render=False)
     cache: dict[tuple, bytes] = {}
+    first = {name: c.value for name, c in controls.items()}
 
     def render(values: dict) -> tuple[bytes, str]:
         text = update(**values)  # cheap (artists only), so the figure always shows the current setting
@@ -98,14 +105,16 @@ def controls_view(controls: dict, fig: Figure, update: Callable[..., str | None]
     combos = None if any(s is None for s in spaces) else len(list(itertools.product(*spaces)))
     if precompute is None:
         precompute = combos is not None and combos <= max_frames
+    if precompute and combos is None:
+        raise ValueError("precompute=True needs discrete controls (sliders with a step, pickers, check boxes).")
+    redraw()  # the first frame lays the figure out with its real titles and labels ...
+    view.freeze_layout()  # ... and every later frame reuses that layout
     if precompute:
-        if combos is None:
-            raise ValueError("precompute=True needs discrete controls (sliders with a step, pickers, check boxes).")
         for combo in itertools.product(*spaces):
             render(dict(zip(controls, combo)))
+        render(first)  # leave the figure's artists at the current setting
     for c in controls.values():
         c.observe(redraw, names="value")
-    redraw()
     box = w.VBox([w.HBox(list(controls.values()), layout=w.Layout(flex_flow="row wrap")), view.image, caption])
     box.view = view
     box.redraw = redraw
