@@ -301,7 +301,7 @@ def main(argv=None) -> int:
 
     bench = json.loads(JSON_PATH.read_text()) if JSON_PATH.is_file() else {}
     if not args.report:
-        existing = sorted(p.stem for p in (ROOT / "notebooks").glob("[0-9][0-9]_*.py"))
+        existing = sorted(p.stem for p in (ROOT / "notebooks").glob("0[1-9]_*.py"))
         wanted = existing if not args.chapters else [c for c in existing if any(c.startswith(a) for a in args.chapters)]
         if args.chapters and not wanted:
             parser.error(f"no chapter matches {args.chapters}; chapters: {existing}")
@@ -318,8 +318,9 @@ def main(argv=None) -> int:
                     entry["results"] = run["results"]
                 print(f"{chapter}: {mode} run took {run['seconds']:.1f} s, peak memory {run['peak_mb']:.0f} MB", flush=True)
         if not args.skip_data_path:
-            dp = run_data_path()
-            bench["data_path"] = dp | {"machine": here, "measured": now}
+            bench["data_path"] = run_data_path() | {"measured": now}
+        elif "data_path" not in bench and (RESULTS / "data_path.json").is_file():  # keep the last measurement
+            bench["data_path"] = json.loads((RESULTS / "data_path.json").read_text())
         if not args.skip_browser:
             for chapter, ms in run_browser(wanted).items():
                 bench.setdefault("sliders", {})[chapter] = {"ms": [round(m) for m in ms], "machine": here, "measured": now}
@@ -328,6 +329,7 @@ def main(argv=None) -> int:
         JSON_PATH.write_text(json.dumps(bench, indent=2, sort_keys=True) + "\n")
     write_report(bench)
     write_teaching_times(bench)
+    subprocess.run([sys.executable, str(ROOT / "scripts" / "make_index.py")], check=True, cwd=ROOT)  # runtimes in the index
     print(render(bench))
     return 0
 

@@ -116,7 +116,7 @@ def main(argv=None) -> int:
     parser.add_argument("notebooks", nargs="*", type=Path, help="default: every chapter in notebooks/")
     parser.add_argument("--output", type=Path, default=ROOT / "student", help="folder for the editions")
     args = parser.parse_args(argv)
-    paths = args.notebooks or sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+    paths = args.notebooks or sorted((ROOT / "notebooks").glob("0[1-9]_*.ipynb"))
     out = args.output.resolve()
     if out == (ROOT / "notebooks").resolve():
         parser.error("the output folder must not be notebooks/: student editions never replace the originals")

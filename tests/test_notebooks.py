@@ -11,7 +11,7 @@ import nbformat
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-CHAPTERS = sorted(p for p in (ROOT / "notebooks").glob("[0-9][0-9]_*.py"))
+CHAPTERS = sorted(p for p in (ROOT / "notebooks").glob("0[1-9]_*.py"))
 REPO_URL = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["urls"]["Repository"]
 GITHUB_PATH = REPO_URL.removeprefix("https://github.com/")
 VERSION = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["version"]
