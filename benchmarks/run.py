@@ -128,14 +128,16 @@ def run_data_path() -> dict:
     return json.loads((RESULTS / "data_path.json").read_text())
 
 
-def run_browser(chapters: list[str]) -> dict:
-    artifacts = ROOT / "artifacts" / "browser"
-    for chapter in chapters:
-        (artifacts / f"{chapter}_slider_ms.json").unlink(missing_ok=True)
-    selector = " or ".join(chapters)
-    env = dict(os.environ, COURSE_SMOKE="1", COURSE_HEADLESS="1", MPLBACKEND="agg")
-    subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(ROOT / "tests" / "test_browser.py"),
-                    "-k", selector], cwd=ROOT, env=env, check=False)
+def run_browser(chapters: list[str], artifacts: Path | None = None) -> dict:
+    """Slider times per chapter: run the browser tests, or read what an earlier run left in ``artifacts``."""
+    if artifacts is None:
+        artifacts = ROOT / "artifacts" / "browser"
+        for chapter in chapters:
+            (artifacts / f"{chapter}_slider_ms.json").unlink(missing_ok=True)
+        selector = " or ".join(chapters)
+        env = dict(os.environ, COURSE_SMOKE="1", COURSE_HEADLESS="1", MPLBACKEND="agg")
+        subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
+                        str(ROOT / "tests" / "test_browser.py"), "-k", selector], cwd=ROOT, env=env, check=False)
     found = {}
     for chapter in chapters:
         path = artifacts / f"{chapter}_slider_ms.json"
@@ -292,6 +294,8 @@ def main(argv=None) -> int:
     parser.add_argument("--store", action="store_true", help="full runs also store their outputs in notebooks/*.ipynb")
     parser.add_argument("--skip-data-path", action="store_true")
     parser.add_argument("--skip-browser", action="store_true")
+    parser.add_argument("--browser-artifacts", type=Path,
+                        help="read slider times from this folder of an earlier browser-test run instead of running them")
     parser.add_argument("--report", action="store_true", help="only regenerate the Markdown and README from the JSON")
     parser.add_argument("--worker", nargs=3, metavar=("CHAPTER", "MODE", "OUT"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -317,12 +321,15 @@ def main(argv=None) -> int:
                 if mode == "full":
                     entry["results"] = run["results"]
                 print(f"{chapter}: {mode} run took {run['seconds']:.1f} s, peak memory {run['peak_mb']:.0f} MB", flush=True)
+                bench["updated"] = now
+                RESULTS.mkdir(parents=True, exist_ok=True)
+                JSON_PATH.write_text(json.dumps(bench, indent=2, sort_keys=True) + "\n")  # keep what is done so far
         if not args.skip_data_path:
             bench["data_path"] = run_data_path() | {"measured": now}
         elif "data_path" not in bench and (RESULTS / "data_path.json").is_file():  # keep the last measurement
             bench["data_path"] = json.loads((RESULTS / "data_path.json").read_text())
         if not args.skip_browser:
-            for chapter, ms in run_browser(wanted).items():
+            for chapter, ms in run_browser(wanted, args.browser_artifacts).items():
                 bench.setdefault("sliders", {})[chapter] = {"ms": [round(m) for m in ms], "machine": here, "measured": now}
         bench["updated"] = now
         RESULTS.mkdir(parents=True, exist_ok=True)
