@@ -22,6 +22,7 @@ import importlib.util
 import json
 import os
 import platform
+import re
 import resource
 import subprocess
 import sys
@@ -51,6 +52,7 @@ TITLES = {
 TARGETS = {
     "cnn_test_accuracy": {"op": ">=", "bound": 0.92, "fmt": "{:.2%}"},
     "charlm_val_nats": {"op": "<=", "bound": 1.20, "fmt": "{:.3f}"},
+    "adding_mse": {"op": "<", "bound": 0.01, "fmt": "{:g}", "entries": r"^(lstm|gru)_", "label": "LSTM/GRU"},
 }
 
 
@@ -162,9 +164,10 @@ def _fmt_value(value, unit: str) -> str:
     return one(value) + (f" {unit}" if unit not in ("", "fraction", "s") else "")
 
 
-def _meets(value, op: str, bound: float) -> bool:
-    values = value.values() if isinstance(value, dict) else [value]
-    return all((v >= bound) if op == ">=" else (v <= bound) for v in values)
+def _meets(value, op: str, bound: float, entries: str | None = None) -> bool:
+    values = [v for k, v in value.items() if entries is None or re.match(entries, k)] if isinstance(value, dict) else [value]
+    compare = {">=": lambda v: v >= bound, "<=": lambda v: v <= bound, "<": lambda v: v < bound}[op]
+    return bool(values) and all(compare(v) for v in values)
 
 
 def _time_cell(entry: dict | None, target: float) -> str:
@@ -195,8 +198,9 @@ def _headline(key: str, rec: dict) -> str:
     text = f"{rec.get('note') or key.replace('_', ' ')}: {_fmt_value(rec['value'], rec.get('unit', ''))}"
     target = TARGETS.get(key)
     if target:
-        ok = _meets(rec["value"], target["op"], target["bound"])
-        text += f" (target {target['op']} {target['fmt'].format(target['bound'])} {'✓' if ok else '✗'})"
+        ok = _meets(rec["value"], target["op"], target["bound"], target.get("entries"))
+        who = f"{target['label']} " if "label" in target else ""
+        text += f" (target {who}{target['op']} {target['fmt'].format(target['bound'])} {'✓' if ok else '✗'})"
     return text
 
 
@@ -242,6 +246,17 @@ def render(bench: dict) -> str:
     return "\n".join(out) + "\n"
 
 
+def _section_order(name: str) -> tuple:
+    """Notebook order (the JSON stores sections sorted by name): setup, numbered sections, then the end matter."""
+    end = {"Summary": 1, "Exercises": 2, "Further reading": 3}
+    if name == "Setup":
+        return (0, 0, name)
+    number = re.match(r"^(\d+)\.", name)
+    if number:
+        return (1, int(number.group(1)), name)
+    return (2, end.get(name, 0), name)
+
+
 def section_table(entry: dict) -> str:
     """Markdown table of the time per notebook section, full and smoke, from one chapter's results."""
     full, smoke = entry.get("full", {}).get("sections", {}), entry.get("smoke", {}).get("sections", {})
@@ -252,7 +267,8 @@ def section_table(entry: dict) -> str:
         return f"{table[name]:.0f} s" if name in table else ""
 
     rows = ["| part | full run | smoke run |", "|---|---|---|"]
-    rows += [f"| {name} | {cell(full, name)} | {cell(smoke, name)} |" for name in dict.fromkeys([*full, *smoke])]
+    rows += [f"| {name} | {cell(full, name)} | {cell(smoke, name)} |"
+             for name in sorted(dict.fromkeys([*full, *smoke]), key=_section_order)]
     total = "| **whole notebook** | " + " | ".join(_time_cell(entry.get(m), t) for m, t in
                                                    (("full", FULL_TARGET_S), ("smoke", SMOKE_TARGET_S))) + " |"
     machine = next((entry[m]["machine"] for m in ("full", "smoke") if m in entry), None)
