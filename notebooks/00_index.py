@@ -70,7 +70,7 @@ environment.check(COURSE_UTILS_VERSION)
 #
 # **Prerequisites:** PyTorch tensors, `nn.Module`, a training loop with an optimizer, cross-entropy.
 #
-# **Runtime:** not measured yet (run `python benchmarks/run.py`)
+# **Runtime:** full run 3.9 min, smoke run 25 s (measured on 2 CPU cores, torch 2.15.0+cu132)
 #
 # **Widgets in:** 3. Kernel size, stride, padding (and dilation); 8. Looking inside the trained CNN
 
@@ -84,7 +84,7 @@ environment.check(COURSE_UTILS_VERSION)
 #
 # **Prerequisites:** chapter 01 (the training loop, `course_utils.train.fit`), the chain rule, matrix products.
 #
-# **Runtime:** not measured yet (run `python benchmarks/run.py`)
+# **Runtime:** full run 3.8 min, smoke run 18 s (measured on 2 CPU cores, torch 2.15.0+cu132)
 #
 # **Widgets in:** 6. Vanishing and exploding gradients
 
@@ -98,7 +98,7 @@ environment.check(COURSE_UTILS_VERSION)
 #
 # **Prerequisites:** chapter 02 (recurrent networks, BPTT, vanishing gradients, truncated BPTT, the recall task).
 #
-# **Runtime:** not measured yet (run `python benchmarks/run.py`)
+# **Runtime:** full run 4.4 min, smoke run 20 s (measured on 2 CPU cores, torch 2.15.0+cu132)
 #
 # **Widgets in:** 8. Sampling with a temperature; 9. Looking inside: the gates over a passage
 
@@ -113,7 +113,7 @@ environment.check(COURSE_UTILS_VERSION)
 #
 # **Prerequisites:** chapter 01 (convolutions, batch norm, the course's trainer `train.fit`), binary cross-entropy, transposed convolutions (chapter 05 explains them too).
 #
-# **Runtime:** not measured yet (run `python benchmarks/run.py`)
+# **Runtime:** full run 2.6 min, smoke run 36 s (measured on 2 CPU cores, torch 2.15.0+cu132)
 #
 # **Widgets in:** 8. The latent space
 
@@ -131,7 +131,7 @@ environment.check(COURSE_UTILS_VERSION)
 #
 # **Prerequisites:** chapter 01 (convolutions, output sizes, the course's trainer), PyTorch `nn.Module`, mean squared error and cross-entropy.
 #
-# **Runtime:** not measured yet (run `python benchmarks/run.py`)
+# **Runtime:** full run 5.0 min, smoke run 27 s (measured on 2 CPU cores, torch 2.15.0+cu132)
 #
 # **Widgets in:** 7. Denoising autoencoders; 10. Latent-size explorer; 11. The latent space
 
@@ -148,7 +148,7 @@ environment.check(COURSE_UTILS_VERSION)
 #
 # **Prerequisites:** chapter 05 (autoencoders, the t-SNE view), chapter 01 (convolutions, the course's trainer); for the last section, chapter 04's evaluation (Fréchet distance). Some probability: a Gaussian density, expectations, the logarithm of a product.
 #
-# **Runtime:** not measured yet (run `python benchmarks/run.py`)
+# **Runtime:** full run 3.4 min, smoke run 38 s (measured on 2 CPU cores, torch 2.15.0+cu132)
 #
 # **Widgets in:** 6. Interpolation: AE against VAE; 7. Latent explorer; 8. The latent space in t-SNE; 9. β-VAE: trading reconstruction against KL
 
