@@ -185,13 +185,11 @@ def _median(values):
 
 
 def colab_badge(chapter: str) -> str:
-    """The "Open in Colab" badge of a chapter, built from pyproject.toml's repository URL."""
-    import tomllib
-
-    repo = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["urls"]["Repository"]
-    path = repo.removeprefix("https://github.com/")
-    return (f"[![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)]"
-            f"(https://colab.research.google.com/github/{path}/blob/main/notebooks/{chapter}.ipynb)")
+    """The "Open in Colab" badge of a chapter (URL from scripts/update_setup_cells.py, which reads pyproject.toml)."""
+    spec = importlib.util.spec_from_file_location("update_setup_cells", ROOT / "scripts" / "update_setup_cells.py")
+    setup_cells = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(setup_cells)
+    return f"[![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)]({setup_cells.expected_badge(chapter)})"
 
 
 def _headline(key: str, rec: dict) -> str:
