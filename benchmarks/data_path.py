@@ -22,7 +22,7 @@ import torchvision
 from torch.utils.data import DataLoader, Subset
 from torchvision.transforms import ToTensor
 
-from course_utils import batches, data, models
+from course_utils import batches, cnn, data
 
 
 def one_epoch(model, loader) -> float:
@@ -50,7 +50,7 @@ def main() -> None:
     tv = Subset(tv, range(args.n_train))
     X, y = ds.X_train[: args.n_train], ds.y_train[: args.n_train]
     results = {}
-    for name, make in [("MLP", models.MLP), ("CNN", models.FashionCNN)]:
+    for name, make in [("MLP", cnn.models.MLP), ("CNN", cnn.models.FashionCNN)]:
         times = {"in-memory Batches": [], "DataLoader + ToTensor": []}
         for r in range(args.repeats):
             torch.manual_seed(r)

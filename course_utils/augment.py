@@ -51,13 +51,3 @@ def random_erase(x: torch.Tensor, size: int = 8, p: float = 0.5) -> torch.Tensor
     box = ((ys - cy).abs() <= size // 2) & ((xs - cx).abs() <= size // 2)
     box &= (torch.rand(B, device=x.device) < p)[:, None, None]
     return x.masked_fill(box[:, None], 0.0)
-
-
-def compose(*fns):
-    """Apply several batch augmentations in order."""
-    def apply(x: torch.Tensor) -> torch.Tensor:
-        for fn in fns:
-            x = fn(x)
-        return x
-
-    return apply

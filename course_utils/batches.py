@@ -1,4 +1,4 @@
-"""Mini-batches straight from in-memory tensors.
+"""Mini-batches straight from in-memory tensors (``Batches``), or freshly generated ones (``FreshBatches``).
 
 Introduced in chapter 01. Replaces a ``DataLoader`` with per-item ``ToTensor``: the whole data set
 already sits in memory as one tensor, so a batch is one indexing operation (see the
@@ -73,3 +73,35 @@ class Batches:
             if self.transform is not None:
                 batch[0] = self.transform(batch[0])
             yield tuple(batch)
+
+
+class FreshBatches:
+    """``num_batches`` new batches per pass, each made by ``make_batch(generator)`` (a tuple of tensors).
+
+    For tasks that generate their data (chapter 02's recall task, chapter 03's adding problem): every batch is
+    new, and the stream repeats exactly for the same ``seed``. One pass is one "epoch" of ``train.fit``.
+
+    >>> stream = FreshBatches(lambda g: tasks.adding_problem(64, 50, generator=g), num_batches=100, seed=0)
+    """
+
+    def __init__(self, make_batch: Callable[[torch.Generator], tuple], num_batches: int, *, seed: int = 0,
+                 device: torch.device | str | None = None):
+        if not callable(make_batch):
+            raise TypeError(f"make_batch must be a function generator -> (X, y), not {type(make_batch).__name__}.")
+        if not isinstance(num_batches, int) or isinstance(num_batches, bool) or num_batches < 1:
+            raise ValueError(f"num_batches must be a positive int, not {num_batches!r}.")
+        if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
+            raise ValueError(f"seed must be a non-negative int, not {seed!r}.")
+        self.make_batch, self.num_batches = make_batch, num_batches
+        self.device = torch.device(device) if device is not None else None
+        self.generator = torch.Generator().manual_seed(seed)
+
+    def __len__(self) -> int:
+        return self.num_batches
+
+    def __iter__(self) -> Iterator[tuple[torch.Tensor, ...]]:
+        for _ in range(self.num_batches):
+            batch = self.make_batch(self.generator)
+            if not isinstance(batch, tuple) or not all(isinstance(t, torch.Tensor) for t in batch):
+                raise TypeError(f"make_batch must return a tuple of tensors, got {type(batch).__name__}.")
+            yield tuple(t.to(self.device) for t in batch) if self.device is not None else batch

@@ -28,6 +28,8 @@ from urllib.parse import urlparse
 import numpy as np
 import torch
 
+from . import runtime
+
 FASHION_CLASSES = [
     "T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
     "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot",
@@ -81,8 +83,7 @@ def data_dir(root: str | os.PathLike | None = None) -> Path:
     """The cache directory: ``root`` if given, else ``$COURSE_DATA_DIR``, else ``~/.cache/course_utils``."""
     if root is not None:
         return Path(root).expanduser()
-    env = os.environ.get("COURSE_DATA_DIR")
-    return Path(env).expanduser() if env else Path.home() / ".cache" / "course_utils"
+    return runtime.cache_dir()
 
 
 def read_idx(path: str | os.PathLike) -> np.ndarray:
@@ -126,7 +127,7 @@ def _arrays_from_idx(paths: dict) -> tuple:
 
 def _online(url: str, timeout: float = 3.0) -> bool:
     """Whether the host of ``url`` answers quickly; always False when ``COURSE_OFFLINE=1``."""
-    if os.environ.get("COURSE_OFFLINE", "").lower() in {"1", "true", "yes"}:
+    if runtime.offline():
         return False
     parsed = urlparse(url)
     try:
@@ -240,8 +241,6 @@ def load_dataset(
                 )
             arrays = bundled
             source = "bundled subset (course_utils/_data)"
-            from . import runtime
-
             if not runtime.smoke_mode() and n_train is None:
                 warnings.warn(
                     "Full Fashion-MNIST not found, so this run uses the bundled 4,000-image subset and its "

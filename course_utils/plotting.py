@@ -13,8 +13,6 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 from torchvision.utils import make_grid
 
-from .train import Callback, History
-
 
 class CourseFigure(Figure):
     """A Figure that a notebook displays as a PNG by itself, without pyplot or ``%matplotlib inline``."""
@@ -78,15 +76,26 @@ def image_row(images, titles=None, ncols: int | None = None, cmap: str = "gray",
     return fig
 
 
-def plot_history(history: History, keys=None, title: str | None = None):
-    """Loss curves on the left, every other metric (accuracy, ...) on the right; returns the figure."""
-    if not isinstance(history, History) or len(history) == 0:
-        raise ValueError("plot_history needs the History returned by train.fit, with at least one epoch.")
+def plot_history(history, keys=None, title: str | None = None):
+    """Loss curves on the left, every other metric (accuracy, ...) on the right; returns the figure.
+
+    ``history`` is anything with ``keys()`` and ``history[key] -> list``: the History of ``train.fit``, or a
+    plain dict of equally long lists (with an ``"epoch"`` list, or the x axis is 1, 2, ...).
+    """
+    if not (hasattr(history, "keys") and hasattr(history, "__getitem__")) or len(history.keys()) == 0:
+        raise ValueError("history must be the History returned by train.fit (with at least one epoch) "
+                         "or a dict of lists, e.g. {'train_loss': [...]}.")
     keys = keys or [k for k in history.keys() if k not in {"epoch", "seconds"}]
+    unknown = [k for k in keys if k not in history.keys()]
+    if unknown:
+        raise KeyError(f"keys {unknown} are not in the history; it records {sorted(history.keys())}.")
+    lengths = {len(history[k]) for k in keys}
+    if len(lengths) != 1 or 0 in lengths:
+        raise ValueError(f"every curve in history needs the same, non-zero length; got lengths {sorted(lengths)}.")
     losses = [k for k in keys if "loss" in k]
     others = [k for k in keys if "loss" not in k]
     fig, axes = new_figure(1, 2 if others else 1, figsize=(9 if others else 4.5, 3), squeeze=False)
-    epochs = history["epoch"]
+    epochs = history["epoch"] if "epoch" in history.keys() else list(range(1, lengths.pop() + 1))
     for ax, group, label in ((axes[0, 0], losses, "loss"), (axes[0, -1], others, "metric")):
         if not group or (label == "metric" and not others):
             continue
@@ -100,22 +109,6 @@ def plot_history(history: History, keys=None, title: str | None = None):
     if title:
         fig.suptitle(title, fontsize=10)
     return fig
-
-
-class LivePlot(Callback):
-    """Redraws the training curves in place after every epoch (notebooks only); the last drawing stays."""
-
-    def __init__(self):
-        self.handle = None
-
-    def on_epoch_end(self, model, history):
-        from IPython.display import display
-
-        fig = plot_history(history)
-        if self.handle is None:
-            self.handle = display(fig, display_id=True)
-        else:
-            self.handle.update(fig)
 
 
 def plot_feature_maps(maps, ncols: int = 8, max_maps: int = 32, title: str | None = None, size: float = 1.0):

@@ -9,22 +9,57 @@ from __future__ import annotations
 import os
 import random
 import sys
+from pathlib import Path
 
 import numpy as np
 import torch
 
 SMOKE_ENV = "COURSE_SMOKE"
+# Every environment variable the course reads, and what it means. ``flag`` and ``cache_dir`` read them.
+FLAGS = {
+    "COURSE_SMOKE": "small, fast runs for CI and quick checks",
+    "COURSE_OFFLINE": "never touch the network (no download, no probe)",
+    "COURSE_HEADLESS": "nobody watches the run live: no progress bars",
+}
 _TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"", "0", "false", "no", "off"}
+
+
+def flag(name: str) -> bool:
+    """The on/off environment variable ``name`` (one of ``FLAGS``): 1/true/yes/on or 0/false/no/off/unset.
+
+    Any other value is refused, so a typo never silently means "off".
+    """
+    if name not in FLAGS:
+        raise ValueError(f"name must be one of {sorted(FLAGS)}, not {name!r}.")
+    raw = os.environ.get(name, "")
+    value = raw.strip().lower()
+    if value in _TRUE:
+        return True
+    if value in _FALSE:
+        return False
+    raise ValueError(f"The environment variable {name}={raw!r} is not understood; set it to 1 (on) or 0 (off).")
+
+
+def cache_dir() -> Path:
+    """Where downloads and unpacked data go: ``$COURSE_DATA_DIR`` (``~`` expanded), else ``~/.cache/course_utils``."""
+    env = os.environ.get("COURSE_DATA_DIR", "").strip()
+    return Path(env).expanduser() if env else Path.home() / ".cache" / "course_utils"
 
 
 def smoke_mode() -> bool:
     """True when the environment variable ``COURSE_SMOKE`` asks for a small, fast run."""
-    return os.environ.get(SMOKE_ENV, "").strip().lower() in _TRUE
+    return flag("COURSE_SMOKE")
+
+
+def offline() -> bool:
+    """True when ``COURSE_OFFLINE`` forbids every network access."""
+    return flag("COURSE_OFFLINE")
 
 
 def headless() -> bool:
     """True when nobody watches the run live (CI, nbval, the notebook executor): no progress bars."""
-    return os.environ.get("COURSE_HEADLESS", "").strip().lower() in _TRUE or os.environ.get("CI", "") == "true"
+    return flag("COURSE_HEADLESS") or os.environ.get("CI", "") == "true"
 
 
 def in_notebook() -> bool:
@@ -75,7 +110,11 @@ class Config:
     """
 
     def __init__(self, *, smoke: bool | None = None, **settings):
-        self._smoke = smoke_mode() if smoke is None else bool(smoke)
+        if smoke is not None and not isinstance(smoke, bool):
+            raise TypeError(f"smoke must be True, False or None (read COURSE_SMOKE), not {smoke!r}.")
+        if not settings:
+            raise ValueError("Config needs at least one setting, e.g. Config(num_epochs=(10, 1)).")
+        self._smoke = smoke_mode() if smoke is None else smoke
         self._pairs = {}
         for name, pair in settings.items():
             if not (isinstance(pair, tuple) and len(pair) == 2):

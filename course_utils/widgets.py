@@ -6,13 +6,20 @@ and swaps the PNG bytes of the image, so nothing is re-plotted and Colab needs n
 Where a slider browses a fixed set of pictures, ``frame_browser`` precomputes them once.
 Every widget cell in the course also shows a static figure of the same lesson (``show``), so a
 reader on GitHub, nbviewer or an exported HTML page still sees it.
+
+Views return a ``View``: named parts (``controls``, ``image``, ``caption``, ``figure``, ``frames``) that
+tests and chapters use by name, and that displays itself. Everything here works on ipywidgets 7.7 (what
+Colab ships) and 8.x.
 """
 
 from __future__ import annotations
 
+import inspect
 import io
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
 
 from matplotlib.figure import Figure
 
@@ -27,7 +34,7 @@ def figure_png(fig: Figure, dpi: int = 80) -> bytes:
 
 
 class FigureView:
-    """A figure shown as an image widget; call ``refresh()`` after changing its artists."""
+    """A figure shown as an image widget (its PNG in ``image.value``), with the time the last render took."""
 
     def __init__(self, fig: Figure, dpi: int = 80, render: bool = True):
         import ipywidgets as w
@@ -42,10 +49,48 @@ class FigureView:
         if self.fig.get_layout_engine() is not None:
             self.fig.set_layout_engine("none")
 
-    def refresh(self) -> None:
-        start = time.perf_counter()
-        self.image.value = figure_png(self.fig, self.dpi)
-        self.last_render_ms = 1000 * (time.perf_counter() - start)
+
+
+@dataclass(eq=False)
+class View:
+    """A widget view with named parts; a notebook cell that ends with it displays ``widget``.
+
+    ``controls`` maps names to the input widgets, ``image`` is the ``ipywidgets.Image`` that shows the figure,
+    ``caption`` the ``HTML`` under it, ``figure`` the matplotlib figure behind the image (if any), ``frames``
+    the rendered PNGs (a dict keyed by control values, or a list), ``redraw()`` renders the current setting,
+    and ``parts`` holds any other named widgets (buttons, panels) a view adds with ``add``.
+    """
+
+    widget: Any
+    controls: dict
+    image: Any
+    caption: Any
+    figure: Figure | None = None
+    frames: Any = None
+    redraw: Callable[[], None] | None = None
+    parts: dict = field(default_factory=dict)
+    figure_view: FigureView | None = None
+
+    def add(self, name: str, part, where: str = "bottom") -> View:
+        """Show another widget ``part`` above the controls (``where='top'``) or under the caption; returns self."""
+        if where not in {"top", "bottom"}:
+            raise ValueError(f"where must be 'top' or 'bottom', not {where!r}.")
+        if name in self.parts or name in self.controls:
+            raise ValueError(f"this view already has a part named {name!r}.")
+        children = list(self.widget.children)
+        self.widget.children = [part, *children] if where == "top" else [*children, part]
+        self.parts[name] = part
+        return self
+
+    @property
+    def last_render_ms(self) -> float:
+        return self.figure_view.last_render_ms if self.figure_view is not None else 0.0
+
+    def _ipython_display_(self):
+        from IPython.display import display
+
+        display(self.widget)
+
 
 
 def control_values(control) -> list | None:
@@ -75,7 +120,7 @@ def controls_view(controls: dict, fig: Figure, update: Callable[..., str | None]
     (shown under the figure). Every rendered PNG is cached, so returning to a setting skips the rendering.
     ``precompute`` renders every combination of the controls' values up front, so even the first move
     only swaps images; by default (None) that happens when all controls are discrete and there are at
-    most ``max_frames`` combinations. Returns the assembled ``VBox``; its ``.view`` attribute is the FigureView.
+    most ``max_frames`` combinations. Returns a ``View``.
     """
     import itertools
 
@@ -116,10 +161,7 @@ def controls_view(controls: dict, fig: Figure, update: Callable[..., str | None]
     for c in controls.values():
         c.observe(redraw, names="value")
     box = w.VBox([w.HBox(list(controls.values()), layout=w.Layout(flex_flow="row wrap")), view.image, caption])
-    box.view = view
-    box.redraw = redraw
-    box.frames = cache
-    return box
+    return View(box, dict(controls), view.image, caption, figure=fig, frames=cache, redraw=redraw, figure_view=view)
 
 
 def render_frames(fig: Figure, update: Callable[[int], None], n: int, dpi: int = 80) -> list[bytes]:
@@ -135,7 +177,10 @@ def render_frames(fig: Figure, update: Callable[[int], None], n: int, dpi: int =
 
 def frame_browser(frames: Sequence[bytes], captions: Sequence[str] | None = None, description: str = "frame",
                   value: int = 0, play: bool = False):
-    """A slider (and optional play button) that browses precomputed PNG frames instantly."""
+    """A slider (and optional play button) that browses precomputed PNG frames instantly; returns a ``View``.
+
+    The play button carries a text label, since Colab's frontend shows ``Play``'s icons blank.
+    """
     import ipywidgets as w
 
     if len(frames) == 0:
@@ -152,14 +197,13 @@ def frame_browser(frames: Sequence[bytes], captions: Sequence[str] | None = None
             caption.value = f"<code>{captions[change['new']]}</code>"
 
     slider.observe(show_frame, names="value")
-    top = [slider]
+    controls = {description: slider}
     if play:
-        player = w.Play(min=0, max=len(frames) - 1, interval=300)
+        player = w.Play(min=0, max=len(frames) - 1, interval=300, description="play")
         w.jslink((player, "value"), (slider, "value"))
-        top.insert(0, player)
-    box = w.VBox([w.HBox(top), image, caption])
-    box.slider = slider
-    return box
+        controls = {"play": player, **controls}
+    box = w.VBox([w.HBox(list(controls.values())), image, caption])
+    return View(box, controls, image, caption, frames=list(frames))
 
 
 def show(widget, static_figure: Figure | None = None, note: str = "Static view of the same lesson (for readers without a live kernel):"):
@@ -170,3 +214,14 @@ def show(widget, static_figure: Figure | None = None, note: str = "Static view o
     if static_figure is not None:
         display(Markdown(f"*{note}*"))
         display(static_figure)
+
+
+def show_source(obj) -> None:
+    """Display the source code of a course_utils function or class as a highlighted block."""
+    try:
+        source = inspect.getsource(obj)
+    except (TypeError, OSError) as err:
+        raise TypeError(f"show_source needs a function or class defined in Python source, got {obj!r}.") from err
+    from IPython.display import Markdown, display
+
+    display(Markdown(f"```python\n{source}```"))

@@ -62,7 +62,8 @@ import torch.nn as nn
 import torch.nn.functional as F
 from IPython.display import display
 
-from course_utils import augment, batches, checks, conv_views, data, models, plotting, runtime, train, widgets
+from course_utils import augment, batches, data, plotting, runtime, train, widgets
+from course_utils.cnn import checks, models, views
 
 chapter_start = time.perf_counter()
 cfg = runtime.Config(
@@ -236,8 +237,8 @@ for H, k, s, p, d, note in [(28, 3, 1, 0, 1, "valid"), (28, 3, 1, 1, 1, "same"),
 # numbers.
 
 # %% tags=["nbval-ignore-output"]
-explorer = conv_views.conv_arithmetic_explorer(size=7, kernel=3, stride=2, padding=1, dilation=1)
-widgets.show(explorer, conv_views.conv_arithmetic_strip(size=7, kernel=3, stride=2, padding=1, dilation=1))
+explorer = views.conv_arithmetic_explorer(size=7, kernel=3, stride=2, padding=1, dilation=1)
+widgets.show(explorer, views.conv_arithmetic_strip(size=7, kernel=3, stride=2, padding=1, dilation=1))
 
 # %% [markdown]
 # ## 4. Pooling
@@ -301,7 +302,7 @@ mlp_history = train_classifier(mlp, ds.X_train, ds.y_train, ds.X_test, ds.y_test
 # batch norm has its own. The model lives in `course_utils.models` because chapter 04 reuses it:
 
 # %%
-from course_utils.notebook import show_source
+from course_utils.widgets import show_source
 
 show_source(models.conv_block)
 show_source(models.FashionCNN)
@@ -524,11 +525,11 @@ fig
 blocks = {"block 1 (32 × 14 × 14)": cnn.features[1], "block 2 (64 × 7 × 7)": cnn.features[2],
           "block 3 (128 × 3 × 3)": cnn.features[3]}
 viewer_images = ds.X_test[:16]
-feature_maps = conv_views.collect_feature_maps(cnn, blocks, viewer_images.to(device))
+feature_maps = views.collect_feature_maps(cnn, blocks, viewer_images.to(device))
 viewer_titles = [ds.classes[int(c)] for c in ds.y_test[:16]]
 
 # %% tags=["nbval-ignore-output"]
-viewer = conv_views.feature_map_viewer(feature_maps, viewer_images, viewer_titles)
+viewer = views.feature_map_viewer(feature_maps, viewer_images, viewer_titles)
 static = plotting.plot_feature_maps(feature_maps[next(iter(blocks))][0], ncols=16, max_maps=16, size=0.6,
                                     title=f"block 1 feature maps of test image 0 ({viewer_titles[0]})")
 widgets.show(viewer, static)
@@ -551,8 +552,8 @@ def relative_change(a, b):
 
 X_probe = ds.X_test[:500]
 X_shifted = torch.roll(X_probe, shifts=1, dims=-1)
-before = conv_views.collect_feature_maps(cnn, blocks, X_probe.to(device))
-after = conv_views.collect_feature_maps(cnn, blocks, X_shifted.to(device))
+before = views.collect_feature_maps(cnn, blocks, X_probe.to(device))
+after = views.collect_feature_maps(cnn, blocks, X_shifted.to(device))
 print(f"{'pixels':<32} {relative_change(X_probe, X_shifted):.2f}")
 for name in blocks:
     print(f"{name:<32} {relative_change(before[name], after[name]):.2f}")

@@ -65,7 +65,8 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from course_utils import batches, bptt, checks, data, plotting, rnn_views, runtime, seqdata, train, widgets
+from course_utils import batches, data, plotting, runtime, train, widgets
+from course_utils.rnn_bptt import checks, gradients, tasks, views
 
 chapter_start = time.perf_counter()
 cfg = runtime.Config(
@@ -202,7 +203,7 @@ print(f"parameters: scratch {train.count_parameters(scratch)}, nn.RNN {train.cou
 # time step, in which every layer uses the same weights:
 
 # %%
-fig = rnn_views.unrolled_diagram(num_steps=4)
+fig = views.unrolled_diagram(num_steps=4)
 fig
 
 # %% [markdown]
@@ -368,7 +369,7 @@ for name, ours, leaf in zip(["W_xh", "W_hh", "b_h", "W_hy"], by_hand, leaves):
 W_default = nn.RNN(1, 128).weight_hh_l0.detach()
 print(f"nn.RNN(1, 128) at initialization: spectral radius {torch.linalg.eigvals(W_default).abs().max():.2f}, "
       f"largest singular value {torch.linalg.matrix_norm(W_default, ord=2):.2f}")
-W_orth = bptt.recurrent_matrix(128, 0.9, generator=torch.Generator().manual_seed(0))
+W_orth = gradients.recurrent_matrix(128, 0.9, generator=torch.Generator().manual_seed(0))
 print(f"0.9 * orthogonal:                  spectral radius {torch.linalg.eigvals(W_orth).abs().max():.2f}, "
       f"largest singular value {torch.linalg.matrix_norm(W_orth, ord=2):.2f}")
 
@@ -394,27 +395,27 @@ def gradient_norms_by_distance(W_hh, W_xh, x, f=torch.tanh):
 g = torch.Generator().manual_seed(cfg.seed)
 W_xh, x = torch.randn(64, 8, generator=g) / 8**0.5, torch.randn(32, 60, 8, generator=g)
 for r in (0.5, 1.0, 2.0):
-    norms = gradient_norms_by_distance(bptt.recurrent_matrix(64, r, generator=g), W_xh, x)
+    norms = gradient_norms_by_distance(gradients.recurrent_matrix(64, r, generator=g), W_xh, x)
     print(f"r = {r}: ||dL/dh_t|| at distance 0, 10, 30, 59 = " + ", ".join(f"{norms[d]:.1e}" for d in (0, 10, 30, 59)))
 
 # %% [markdown]
-# `bptt.hidden_gradient_norms` is the same measurement as a course helper (with a choice of nonlinearity);
-# `bptt.gradient_norm_curves` runs it for many radii, nonlinearities and input strengths on shared inputs. From here
+# `gradients.hidden_gradient_norms` is the same measurement as a course helper (with a choice of nonlinearity);
+# `gradients.gradient_norm_curves` runs it for many radii, nonlinearities and input strengths on shared inputs. From here
 # on we use them. First a check that the helper agrees with the code above:
 
 # %%
 # NBVAL_CHECK_OUTPUT
 g = torch.Generator().manual_seed(1)
-W_hh, W_xh, x = bptt.recurrent_matrix(16, 1.2, generator=g), torch.randn(16, 3, generator=g), torch.randn(5, 20, 3, generator=g)
+W_hh, W_xh, x = gradients.recurrent_matrix(16, 1.2, generator=g), torch.randn(16, 3, generator=g), torch.randn(5, 20, 3, generator=g)
 ours = torch.tensor(gradient_norms_by_distance(W_hh, W_xh, x))
-helper = bptt.hidden_gradient_norms(W_hh, W_xh, x, "tanh", readout=torch.ones(16) / 4)
+helper = gradients.hidden_gradient_norms(W_hh, W_xh, x, "tanh", readout=torch.ones(16) / 4)
 assert torch.allclose(ours, helper, rtol=1e-5)
-print(f"bptt.hidden_gradient_norms matches the loop above at all {len(ours)} distances")
+print(f"gradients.hidden_gradient_norms matches the loop above at all {len(ours)} distances")
 
 # %%
 radii = [0.5, 0.9, 1.0, 1.1, 1.5, 2.0]
-curves = bptt.gradient_norm_curves(radii, nonlinearities=("tanh", "identity"), num_steps=60, seed=cfg.seed)
-fig = rnn_views.gradient_curves_figure(curves, nonlinearities=("tanh", "identity"),
+curves = gradients.gradient_norm_curves(radii, nonlinearities=("tanh", "identity"), num_steps=60, seed=cfg.seed)
+fig = views.gradient_curves_figure(curves, nonlinearities=("tanh", "identity"),
                                        title="How much gradient reaches a state T − t steps back (W_hh = r · orthogonal)")
 fig
 
@@ -441,13 +442,13 @@ for nonlinearity in ("tanh", "identity"):
 # %%
 step = cfg.radius_step
 explorer_radii = [round(0.5 + step * i, 2) for i in range(int(round(1.5 / step)) + 1)]  # 0.5 ... 2.0
-explorer_curves = bptt.gradient_norm_curves(explorer_radii, nonlinearities=("tanh", "relu", "identity"),
+explorer_curves = gradients.gradient_norm_curves(explorer_radii, nonlinearities=("tanh", "relu", "identity"),
                                             input_scales=(0.1, 1.0, 3.0), num_steps=60, seed=cfg.seed)
 print(f"{len(explorer_curves)} curves precomputed: radius 0.5 to 2.0 in steps of {step}, 3 nonlinearities, 3 input scales")
 
 # %% tags=["nbval-ignore-output"]
-explorer = rnn_views.gradient_explorer(explorer_curves, radius=1.0, nonlinearity="tanh", input_scale=1.0)
-static = rnn_views.gradient_curves_figure(explorer_curves, nonlinearities=("tanh", "relu", "identity"), input_scale=0.1,
+explorer = views.gradient_explorer(explorer_curves, radius=1.0, nonlinearity="tanh", input_scale=1.0)
+static = views.gradient_curves_figure(explorer_curves, nonlinearities=("tanh", "relu", "identity"), input_scale=0.1,
                                           radii=[0.5, 1.0, 1.5, 2.0], title="Weak inputs (input scale 0.1): little saturation")
 widgets.show(explorer, static)
 
@@ -492,7 +493,7 @@ class SequenceClassifier(nn.Module):
 # one in its state for `distance` steps. Guessing gives 1/8 = 12.5 %.
 
 # %%
-X, y = seqdata.recall_task(3, distance=6, generator=torch.Generator().manual_seed(0))
+X, y = tasks.recall_task(3, distance=6, generator=torch.Generator().manual_seed(0))
 for tokens, label in zip(X.tolist(), y.tolist()):
     print(f"tokens {tokens} -> label {label}")
 
@@ -502,14 +503,14 @@ def train_recall(model, distance, steps, optimizer, max_norm=None, batch_size=12
     g = torch.Generator().manual_seed(seed)
     losses, grad_norms = [], []
     for _ in range(steps):
-        X, y = seqdata.recall_task(batch_size, distance, generator=g)
+        X, y = tasks.recall_task(batch_size, distance, generator=g)
         loss = F.cross_entropy(model(X), y)
         optimizer.zero_grad()
         loss.backward()
         grad_norms.append(nn.utils.clip_grad_norm_(model.parameters(), max_norm or float("inf")).item())
         optimizer.step()
         losses.append(loss.item())
-    X, y = seqdata.recall_task(2000, distance, generator=torch.Generator().manual_seed(12345))
+    X, y = tasks.recall_task(2000, distance, generator=torch.Generator().manual_seed(12345))
     with torch.no_grad():
         accuracy = (model(X).argmax(1) == y).float().mean().item()
     return {"loss": losses, "grad_norm": grad_norms, "accuracy": accuracy}
@@ -528,7 +529,7 @@ for seed in range(3):
         torch.manual_seed(seed)
         model = SequenceClassifier(vocab_size=8, num_classes=8)
         with torch.no_grad():
-            model.rnn.weight_hh_l0.copy_(bptt.recurrent_matrix(64, 2.0, generator=torch.Generator().manual_seed(seed)))
+            model.rnn.weight_hh_l0.copy_(gradients.recurrent_matrix(64, 2.0, generator=torch.Generator().manual_seed(seed)))
         optimizer = torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
         clip_runs[(seed, max_norm)] = train_recall(model, 20, cfg.clip_steps, optimizer, max_norm=max_norm, seed=seed)
 for max_norm in (None, 1.0):
@@ -589,8 +590,8 @@ def train_truncated(model, X, Y, chunk, lr=3e-3, epochs=2):
 # %%
 g = torch.Generator().manual_seed(cfg.seed)
 lag = 4
-X_stream, Y_stream = seqdata.echo_stream(32, cfg.stream_length, lag=lag, generator=g)
-X_fresh, Y_fresh = seqdata.echo_stream(200, 200, lag=lag, generator=g)
+X_stream, Y_stream = tasks.echo_stream(32, cfg.stream_length, lag=lag, generator=g)
+X_fresh, Y_fresh = tasks.echo_stream(200, 200, lag=lag, generator=g)
 echo_accuracy = {}
 for chunk in (2, 4, 8, 16):
     torch.manual_seed(cfg.seed)
@@ -615,14 +616,14 @@ for chunk in (2, 4, 8, 16):
 # row is replaced by the index of its nearest prototype. Each image becomes 28 tokens:
 
 # %%
-codebook = seqdata.fit_row_codebook(ds.X_train, num_tokens=cfg.num_tokens, seed=cfg.seed)  # (K, 28)
-tokens_train = seqdata.rows_to_tokens(ds.X_train, codebook)                               # (N, 28) int64
-tokens_test = seqdata.rows_to_tokens(ds.X_test, codebook)
+codebook = tasks.fit_row_codebook(ds.X_train, num_tokens=cfg.num_tokens, seed=cfg.seed)  # (K, 28)
+tokens_train = tasks.rows_to_tokens(ds.X_train, codebook)                               # (N, 28) int64
+tokens_test = tasks.rows_to_tokens(ds.X_test, codebook)
 print("codebook", tuple(codebook.shape), "| train tokens", tuple(tokens_train.shape), "| test tokens", tuple(tokens_test.shape))
 print("tokens of test image 0:", tokens_test[0].tolist())
 
 # %%
-rebuilt = seqdata.tokens_to_images(tokens_test[:8], codebook)
+rebuilt = tasks.tokens_to_images(tokens_test[:8], codebook)
 fig = plotting.image_row(torch.cat([ds.X_test[:8], rebuilt]), ncols=8, size=1.0,
                          titles=[ds.classes[int(c)] for c in ds.y_test[:8]] + ["from tokens"] * 8,
                          suptitle="test images (top) and the same images rebuilt from their 28 row tokens (bottom)")
@@ -686,12 +687,12 @@ print(f"test accuracy {rnn_accuracy:.2%} after {cfg.num_epochs} epochs ({rnn_sec
 # correctly. It is below chapter 01's CNN, which sees all pixels at once through shared 2-D filters; the point here
 # is the recurrent machinery, not the best image model.
 #
-# How far back does the trained network look? `bptt.input_gradient_norms` measures the gradient of the true class's
+# How far back does the trained network look? `gradients.input_gradient_norms` measures the gradient of the true class's
 # logit with respect to each row's embedding: a large norm means the decision is sensitive to that row.
 
 # %%
 X_probe, y_probe = tokens_test[:500], ds.y_test[:500]
-row_sensitivity = bptt.input_gradient_norms(
+row_sensitivity = gradients.input_gradient_norms(
     lambda e: rnn_classifier.head(rnn_classifier.rnn(e)[0][:, -1]).gather(1, y_probe[:, None]),
     rnn_classifier.embedding(X_probe))                          # (28,): one norm per row
 fig, ax = plotting.new_figure(figsize=(6, 3))

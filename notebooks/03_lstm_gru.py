@@ -68,21 +68,8 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from course_utils import (
-    bptt,
-    charlm,
-    checks,
-    longrange,
-    lstm_views,
-    plotting,
-    pretrained,
-    recurrent,
-    results,
-    runtime,
-    seqdata,
-    train,
-    widgets,
-)
+from course_utils import checkpoints, plotting, results, rnn_bptt, runtime, train, widgets
+from course_utils.lstm_gru import charlm, checks, longrange, models, views
 
 chapter_start = time.perf_counter()
 cfg = runtime.Config(
@@ -314,7 +301,7 @@ for D, H in [(2, 64), (64, 256), (96, 512)]:
 
 # %% [markdown]
 # From here on the chapter uses `course_utils.recurrent`, which holds the same two cells (with an option to return
-# their gates, for section 9) and the formula as `recurrent.layer_param_count`. A quick check that it agrees with
+# their gates, for section 9) and the formula as `models.layer_param_count`. A quick check that it agrees with
 # the cells above:
 
 # %%
@@ -323,10 +310,10 @@ torch.manual_seed(1)
 lstm, x = nn.LSTM(5, 7, batch_first=True), torch.randn(2, 30, 5)
 ours = LSTMCell(5, 7)
 copy_lstm_weights(lstm, ours)
-helper_out, _ = recurrent.run_cell(recurrent.LSTMCell.from_torch(lstm), x)
+helper_out, _ = models.run_cell(models.LSTMCell.from_torch(lstm), x)
 assert torch.allclose(helper_out, run_lstm(ours, x)[0], atol=1e-6)
-assert all(recurrent.layer_param_count(kind, 64, 256) == layer_params(k, 64, 256) for kind, k in [("rnn", 1), ("gru", 3), ("lstm", 4)])
-print("recurrent.LSTMCell and recurrent.layer_param_count agree with this notebook's versions")
+assert all(models.layer_param_count(kind, 64, 256) == layer_params(k, 64, 256) for kind, k in [("rnn", 1), ("gru", 3), ("lstm", 4)])
+print("models.LSTMCell and models.layer_param_count agree with this notebook's versions")
 
 # %% [markdown]
 # ## 4. The long-range experiment, rerun
@@ -340,7 +327,7 @@ print("recurrent.LSTMCell and recurrent.layer_param_count agree with this notebo
 # 500 Adam steps per run, same learning rate and clipping:
 
 # %%
-from course_utils.notebook import show_source
+from course_utils.widgets import show_source
 
 show_source(longrange.train_recall)
 
@@ -364,16 +351,16 @@ for kind in longrange.KINDS:
           f"near chance (< 20 %) at distances {at_chance or 'none'}")
 
 # %% [markdown]
-# **The adding problem** (Hochreiter & Schmidhuber 1997; `seqdata.adding_problem` from chapter 02): every step holds a
+# **The adding problem** (Hochreiter & Schmidhuber 1997; `rnn_bptt.tasks.adding_problem` from chapter 02): every step holds a
 # random value in [0, 1] and a marker; the target is the sum of the two marked values, one in the first half of the
 # sequence and one in the second. Always answering 1.0 scores an MSE of $1/6 \approx 0.167$, so anything well below
 # that means the model carried the first value across up to $T$ steps.
 
 # %%
-X, y = seqdata.adding_problem(1, 10, generator=torch.Generator().manual_seed(0))
+X, y = rnn_bptt.tasks.adding_problem(1, 10, generator=torch.Generator().manual_seed(0))
 print("values :", " ".join(f"{v:.2f}" for v in X[0, :, 0].tolist()))
 print("markers:", " ".join(f"{int(m):>4}" for m in X[0, :, 1].tolist()))
-print(f"target : {y[0]:.2f}   (trivial answer 1.0 scores MSE {seqdata.ADDING_BASELINE_MSE:.3f} on average)")
+print(f"target : {y[0]:.2f}   (trivial answer 1.0 scores MSE {rnn_bptt.tasks.ADDING_BASELINE_MSE:.3f} on average)")
 
 # %% [markdown]
 # Training all nine models (three layers × three lengths) takes several minutes, more than this chapter's budget, so
@@ -387,12 +374,12 @@ show_source(longrange.train_adding)
 # %%
 adding_models, adding_curves = {}, {}
 for T in cfg.adding_lengths:
-    models = longrange.adding_models((T,))                    # rnn_tT, lstm_tT, gru_tT
-    msg, meta = pretrained.load_or_train(
-        models, f"longrange_adding_t{T}", lambda m, T=T: longrange.train_adding_all(m, cfg.adding_steps[T], (T,)),
+    nets = longrange.adding_models((T,))                    # rnn_tT, lstm_tT, gru_tT
+    msg, meta = checkpoints.load_or_train(
+        nets, f"longrange_adding_t{T}", lambda m, T=T: longrange.train_adding_all(m, cfg.adding_steps[T], (T,)),
         use_checkpoint=not runtime.smoke_mode())
     print(msg)
-    adding_models.update(models)
+    adding_models.update(nets)
     adding_curves.update(meta["curves"] if "curves" in meta else meta["result"])
 adding_mse = {key: longrange.adding_mse(model, int(key.split("_t")[1])) for key, model in adding_models.items()}
 for kind in longrange.KINDS:
@@ -418,7 +405,7 @@ for kind in longrange.KINDS:
 ax_recall.axhline(1 / 8, color="#999999", ls="--", label="chance")
 ax_recall.set(xlabel="distance", ylabel="test accuracy", ylim=(0, 1.05), title=f"Recall, {cfg.recall_steps} steps per run")
 for ax in (ax_adding, ax_curve):
-    ax.axhline(seqdata.ADDING_BASELINE_MSE, color="#999999", ls="--", label="always 1.0")
+    ax.axhline(rnn_bptt.tasks.ADDING_BASELINE_MSE, color="#999999", ls="--", label="always 1.0")
     ax.axhline(0.01, color="#999999", ls=":", label="MSE 0.01")
     ax.set(yscale="log", ylabel="test MSE")
 ax_adding.set(xlabel="sequence length T", title="Adding problem: test MSE after training")
@@ -452,7 +439,7 @@ for kind in longrange.KINDS:
 # ## 5. Gradient norm against distance: RNN vs LSTM
 #
 # Section 1 showed the belt's gradient path in a random cell. Here is the same question for whole models, measured
-# with chapter 02's `bptt.input_gradient_norms`: how strongly does the prediction react to the input $t$ steps before
+# with chapter 02's `rnn_bptt.gradients.input_gradient_norms`: how strongly does the prediction react to the input $t$ steps before
 # the end, $\lVert \partial \hat y / \partial x_{T-d} \rVert$, as a function of the distance $d$? Once for fresh models
 # and once for the models trained on the adding problem at the longest length:
 
@@ -460,14 +447,14 @@ for kind in longrange.KINDS:
 import copy
 
 T_grad = cfg.adding_lengths[-1]
-X_probe, _ = seqdata.adding_problem(256, T_grad, generator=torch.Generator().manual_seed(1))
+X_probe, _ = rnn_bptt.tasks.adding_problem(256, T_grad, generator=torch.Generator().manual_seed(1))
 grad_curves = {}
 for kind in ("rnn", "lstm"):
     torch.manual_seed(cfg.seed)
     fresh = longrange.adding_model(kind)
     for label, model in (("fresh", fresh), ("trained", adding_models[f"{kind}_t{T_grad}"])):
         model64 = copy.deepcopy(model).double()                  # float64: norms far below 1e-38 stay measurable
-        grad_curves[(kind, label)] = bptt.input_gradient_norms(model64, X_probe.double()).flip(0)  # index: distance
+        grad_curves[(kind, label)] = rnn_bptt.gradients.input_gradient_norms(model64, X_probe.double()).flip(0)  # index: distance
 gradient_ratio = {f"{kind}_{label}": (curve[-1] / curve[0]).item() for (kind, label), curve in grad_curves.items()}
 for key, ratio in gradient_ratio.items():
     print(f"{key:<13} ||dy/dx|| at distance {T_grad - 1} / at distance 0 = {ratio:.1e}")
@@ -576,7 +563,7 @@ lm = charlm.CharLM(embed_dim=lm_config["embed_dim"], hidden_dim=cfg.lm_hidden, d
 lm_train = lambda model: charlm.train_charlm(  # noqa: E731
     model, train_tokens, val_tokens, num_epochs=cfg.lm_epochs, batch_size=lm_config["batch_size"],
     seq_len=lm_config["seq_len"], lr=lm_config["lr"], weight_decay=lm_config["weight_decay"], seed=cfg.seed)
-msg, meta = pretrained.load_or_train(lm, "charlm", lm_train,
+msg, meta = checkpoints.load_or_train(lm, "charlm", lm_train,
                                      use_checkpoint=not runtime.smoke_mode() and cfg.corpus == "python-docs")
 print(msg)
 lm_history = meta["history"] if "history" in meta else meta["result"]
@@ -672,15 +659,15 @@ for temperature in (0.0, 0.5, 1.0, 1.5):
 # Each temperature uses the same random seed, so what changes is the temperature's effect alone.
 
 # %% tags=["nbval-ignore-output"]
-explorer = lstm_views.temperature_explorer(lm, seed_text, temperatures=[0.0, 0.2, 0.35, 0.5, 0.65, 0.8, 1.0, 1.2, 1.5, 2.0],
+explorer = views.temperature_explorer(lm, seed_text, temperatures=[0.0, 0.2, 0.35, 0.5, 0.65, 0.8, 1.0, 1.2, 1.5, 2.0],
                                            num_chars=cfg.sample_chars, seed=cfg.seed)
-widgets.show(explorer, lstm_views.samples_figure({t: samples[t][:220] for t in (0.5, 1.0, 1.5)}, seed_text,
+widgets.show(explorer, views.samples_figure({t: samples[t][:220] for t in (0.5, 1.0, 1.5)}, seed_text,
                                                  title="the same seed text at three temperatures"))
 
 # %% [markdown]
 # ## 9. Looking inside: the gates over a passage
 #
-# `charlm.record_gates` runs the trained LSTM step by step with `recurrent.LSTMCell` (the model's own weights) and keeps
+# `charlm.record_gates` runs the trained LSTM step by step with `models.LSTMCell` (the model's own weights) and keeps
 # every gate at every character. It checks that the hidden states it recorded equal `nn.LSTM`'s. A passage from the
 # validation text: of its first 20,000 characters, the 240 with the most double quotes (the reason follows below):
 
@@ -690,7 +677,7 @@ start = max(range(0, len(stretch) - 240, 40), key=lambda s: stretch[s : s + 240]
 passage = stretch[start : start + 240]
 gates = charlm.record_gates(lm, passage)
 print({name: tuple(values.shape) for name, values in gates.items()})
-print({name: round(values.mean().item(), 2) for name, values in gates.items() if name in recurrent.LSTM_GATES})
+print({name: round(values.mean().item(), 2) for name, values in gates.items() if name in models.LSTM_GATES})
 
 # %% [markdown]
 # Most units are hard to read, but a few track something you can name. A systematic way to find one: pick a property
@@ -712,8 +699,8 @@ print(f"unit {quote_unit}: correlation {correlation[quote_unit]:+.2f} between it
 # passage by your unit's activation. The viewer starts on the unit found above.
 
 # %% tags=["nbval-ignore-output"]
-viewer = lstm_views.gate_viewer(gates, passage, gate="cell", unit=quote_unit)
-static_fig, _ = lstm_views.gate_figure(gates, passage, "cell", quote_unit)
+viewer = views.gate_viewer(gates, passage, gate="cell", unit=quote_unit)
+static_fig, _ = views.gate_figure(gates, passage, "cell", quote_unit)
 widgets.show(viewer, static_fig, note=f"Static view (cell value of unit {quote_unit}) for readers without a live kernel:")
 
 # %% [markdown]
@@ -736,9 +723,9 @@ bi = nn.LSTM(input_size=16, hidden_size=32, num_layers=2, batch_first=True, bidi
 out, (h_n, c_n) = bi(torch.zeros(4, 10, 16))
 print(f"input (4, 10, 16) -> output {tuple(out.shape)} = forward and backward states side by side")
 print(f"h_n {tuple(h_n.shape)} = (num_layers * 2 directions, batch, hidden)")
-print(f"parameters: {train.count_parameters(bi):,} = 2 directions x ({recurrent.layer_param_count('lstm', 16, 32):,} "
-      f"+ {recurrent.layer_param_count('lstm', 64, 32):,}); layer 2 reads 2 x 32 inputs")
-assert train.count_parameters(bi) == 2 * (recurrent.layer_param_count("lstm", 16, 32) + recurrent.layer_param_count("lstm", 64, 32))
+print(f"parameters: {train.count_parameters(bi):,} = 2 directions x ({models.layer_param_count('lstm', 16, 32):,} "
+      f"+ {models.layer_param_count('lstm', 64, 32):,}); layer 2 reads 2 x 32 inputs")
+assert train.count_parameters(bi) == 2 * (models.layer_param_count("lstm", 16, 32) + models.layer_param_count("lstm", 64, 32))
 
 # %% [markdown]
 # **Where it helps: tagging.** A task that needs the right context: the documentation text with every space removed,
@@ -900,7 +887,7 @@ x = torch.randn(32, 20, 8)
 for label in ("default", "bias 1"):
     if label == "bias 1":
         set_forget_bias(fresh_lstm, 1.0)
-    cell = recurrent.LSTMCell.from_torch(fresh_lstm)
+    cell = models.LSTMCell.from_torch(fresh_lstm)
     zeros = torch.zeros(32, 16)
     _, gate_values = cell(x[:, 0], (zeros, zeros), return_gates=True)
     print(f"{label:<8} mean forget gate at the first step: {gate_values['forget'].mean():.2f}")

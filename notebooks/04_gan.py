@@ -68,20 +68,9 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from course_utils import (
-    batches,
-    checks,
-    data,
-    gan,
-    gan_views,
-    gen_eval,
-    plotting,
-    results,
-    runtime,
-    train,
-    widgets,
-)
-from course_utils.notebook import show_source
+from course_utils import batches, data, plotting, results, runtime, train, widgets
+from course_utils.gan import checks, evaluation, models, training, views
+from course_utils.widgets import show_source
 
 chapter_start = time.perf_counter()
 cfg = runtime.Config(
@@ -137,7 +126,7 @@ def d_loss_from_logits(real_logits, fake_logits):
 real_logits, fake_logits = torch.randn(5, 1), torch.randn(5, 1)
 by_hand = -(torch.log(torch.sigmoid(real_logits)).mean() + torch.log(1 - torch.sigmoid(fake_logits)).mean())
 assert torch.allclose(d_loss_from_logits(real_logits, fake_logits), by_hand, atol=1e-6)
-assert torch.allclose(d_loss_from_logits(real_logits, fake_logits), gan.discriminator_loss(real_logits, fake_logits))
+assert torch.allclose(d_loss_from_logits(real_logits, fake_logits), training.discriminator_loss(real_logits, fake_logits))
 equilibrium = d_loss_from_logits(torch.zeros(5, 1), torch.zeros(5, 1))  # logit 0 means D = 1/2
 print(f"D = 1/2 everywhere: -V = {equilibrium:.4f}, log 4 = {math.log(4):.4f}")
 
@@ -157,7 +146,7 @@ d_fake = torch.linspace(0.001, 0.999, 400)
 logit = torch.logit(d_fake).requires_grad_(True)
 grads = {}
 for kind in ("saturating", "non_saturating"):
-    (g,) = torch.autograd.grad(gan.generator_loss(logit, kind) * len(logit), logit)  # per-sample gradient
+    (g,) = torch.autograd.grad(training.generator_loss(logit, kind) * len(logit), logit)  # per-sample gradient
     grads[kind] = g.detach()
 
 fig, ax = plotting.new_figure(figsize=(5.5, 3.2))
@@ -173,8 +162,8 @@ fig
 print(f"{'D(G(z))':>8} {'saturating':>11} {'non-saturating':>15}")
 for p in (0.001, 0.01, 0.5, 0.99):
     lg = torch.logit(torch.tensor([p], dtype=torch.float64)).requires_grad_(True)
-    sat, = torch.autograd.grad(gan.generator_loss(lg, "saturating"), lg)
-    non, = torch.autograd.grad(gan.generator_loss(lg, "non_saturating"), lg)
+    sat, = torch.autograd.grad(training.generator_loss(lg, "saturating"), lg)
+    non, = torch.autograd.grad(training.generator_loss(lg, "non_saturating"), lg)
     print(f"{p:>8} {sat.item():>11.3f} {non.item():>15.3f}")
 
 # %% [markdown]
@@ -194,19 +183,19 @@ for p in (0.001, 0.01, 0.5, 0.99):
 #    weights stay put: they have their own optimizer, and we switch their gradients off for this pass).
 #
 # The course's trainer `train.fit` runs any `step(model, batch, optimizer)` and passes `optimizer` through
-# untouched, so a GAN needs no loop of its own: the model is a `gan.GAN` holding `G` and `D`, the optimizer a dict
+# untouched, so a GAN needs no loop of its own: the model is a `models.GAN` holding `G` and `D`, the optimizer a dict
 # `{"G": ..., "D": ...}`. Here is the step, written out:
 
 # %%
 def my_gan_step(model, batch, optimizer):
     G, D, real = model.G, model.D, batch[0]
     fake = G(model.sample_z(len(real))).detach()                       # 1. no gradient into G
-    d_loss = gan.discriminator_loss(D(real), D(fake))                  # 2. D: real -> 1, fake -> 0
+    d_loss = training.discriminator_loss(D(real), D(fake))                  # 2. D: real -> 1, fake -> 0
     optimizer["D"].zero_grad(set_to_none=True)
     d_loss.backward()
     optimizer["D"].step()
     D.requires_grad_(False)
-    g_loss = gan.generator_loss(D(G(model.sample_z(len(real)))), "non_saturating")  # 3. G: fool D
+    g_loss = training.generator_loss(D(G(model.sample_z(len(real)))), "non_saturating")  # 3. G: fool D
     optimizer["G"].zero_grad(set_to_none=True)
     g_loss.backward()
     optimizer["G"].step()
@@ -233,10 +222,10 @@ class Spy(torch.optim.SGD):
 
 
 torch.manual_seed(0)
-toy = gan.GAN(gan.ToyGenerator(latent_dim=2), gan.mlp(2, 1, leaky=True))
+toy = models.GAN(models.ToyGenerator(latent_dim=2), models.mlp(2, 1, leaky=True))
 before = {name: p.detach().clone() for name, p in toy.named_parameters()}
 optimizer = {"G": torch.optim.SGD(toy.G.parameters(), lr=0.1), "D": Spy(toy.D.parameters(), toy.G.parameters(), lr=0.1)}
-logs = my_gan_step(toy, (gan.ring_of_gaussians(64),), optimizer)
+logs = my_gan_step(toy, (evaluation.ring_of_gaussians(64),), optimizer)
 moved = {part: all(not torch.equal(p, before[n]) for n, p in toy.named_parameters() if n.startswith(part)) for part in "GD"}
 print("G had a gradient when D stepped:", optimizer["D"].saw_grad)
 print("every weight of G moved:", moved["G"], "| every weight of D moved:", moved["D"])
@@ -246,12 +235,12 @@ print("logs:", sorted(logs))
 # Remove the `.detach()` and the first answer turns `True`: $D$'s backward pass would fill $G$'s gradients, and
 # unless something zeroes them, $G$'s next update would mix in a push *towards* being caught.
 #
-# `gan.gan_step` is this step plus three options used below: the Wasserstein losses, the number of $D$ updates
+# `training.gan_step` is this step plus three options used below: the Wasserstein losses, the number of $D$ updates
 # per $G$ update (`d_steps`), and a measuring mode without optimizer. It returns $D$'s average output on real
 # and fake data too, so you can watch the game:
 
 # %%
-show_source(gan.gan_step)
+show_source(training.gan_step)
 
 # %% [markdown]
 # ## 4. A GAN you can watch: eight Gaussians on a ring
@@ -260,16 +249,16 @@ show_source(gan.gan_step)
 # Gaussians on a circle: a 2-D distribution with eight well-separated **modes**. A generator that covers all of
 # them has learned the distribution; one that puts all its samples on one or two has **collapsed**. Because the
 # data are points, we can count: each generated point within three standard deviations of a centre is assigned to
-# it, and a mode counts as covered when it holds at least 2 % of the samples (`gan.count_modes`).
+# it, and a mode counts as covered when it holds at least 2 % of the samples (`evaluation.count_modes`).
 
 # %%
 # NBVAL_CHECK_OUTPUT
-centers = gan.ring_centers(8, radius=2.0)
+centers = evaluation.ring_centers(8, radius=2.0)
 ring_std = 0.05
-real_points = gan.ring_of_gaussians(4000, std=ring_std, generator=torch.Generator().manual_seed(0))
+real_points = evaluation.ring_of_gaussians(4000, std=ring_std, generator=torch.Generator().manual_seed(0))
 print("centres:", tuple(centers.shape), "| sample:", tuple(real_points.shape))
-print("real data:", gan.count_modes(real_points, centers, max_dist=3 * ring_std))
-print("all points on one centre:", gan.count_modes(centers[[0]].repeat(4000, 1), centers, max_dist=3 * ring_std))
+print("real data:", evaluation.count_modes(real_points, centers, max_dist=3 * ring_std))
+print("all points on one centre:", evaluation.count_modes(centers[[0]].repeat(4000, 1), centers, max_dist=3 * ring_std))
 
 # %% [markdown]
 # Generator and discriminator are small MLPs (three hidden layers of 128 units; ReLU in $G$, LeakyReLU in $D$) and
@@ -280,16 +269,16 @@ print("all points on one centre:", gan.count_modes(centers[[0]].repeat(4000, 1),
 def train_toy(settings, num_steps, batch_size, seed):
     """A toy GAN trained with gan_step on the ring; settings: lr_g, lr_d and optionally loss, d_steps."""
     torch.manual_seed(seed)
-    model = gan.GAN(gan.ToyGenerator(latent_dim=2), gan.mlp(2, 1, leaky=True))
+    model = models.GAN(models.ToyGenerator(latent_dim=2), models.mlp(2, 1, leaky=True))
     d_steps = settings.get("d_steps", 1)
-    X = gan.ring_of_gaussians(num_steps * batch_size * d_steps, std=0.05, generator=torch.Generator().manual_seed(seed))
+    X = evaluation.ring_of_gaussians(num_steps * batch_size * d_steps, std=0.05, generator=torch.Generator().manual_seed(seed))
     loader = batches.Batches(X, batch_size=batch_size * d_steps, shuffle=True, drop_last=True, seed=seed)
     optimizer = {"G": torch.optim.Adam(model.G.parameters(), lr=settings["lr_g"], betas=(0.5, 0.999)),
                  "D": torch.optim.Adam(model.D.parameters(), lr=settings["lr_d"], betas=(0.5, 0.999))}
-    snapshots = gan.SampleGrids(torch.randn(1000, 2, generator=torch.Generator().manual_seed(99)), every=num_steps // 6)
-    log = gan.BatchLog()
+    snapshots = training.SampleGrids(torch.randn(1000, 2, generator=torch.Generator().manual_seed(99)), every=num_steps // 6)
+    log = training.BatchLog()
     train.fit(model, loader, num_epochs=1, optimizer=optimizer, monitor=None, callbacks=[snapshots, log],
-              step=gan.gan_step(settings.get("loss", "non_saturating"), d_steps), live_plot=False, verbose=False)
+              step=training.gan_step(settings.get("loss", "non_saturating"), d_steps), live_plot=False, verbose=False)
     return model, snapshots, log.logs
 
 
@@ -305,13 +294,13 @@ for label, settings in toy_configs.items():
     for seed in cfg.toy_seeds:
         model, snapshots, logs = train_toy(settings, cfg.toy_steps, cfg.toy_batch_size, seed)
         toy_runs[label, seed] = (snapshots, logs)
-        toy_modes[label, seed] = gan.count_modes(snapshots.frames[-1], centers, max_dist=3 * ring_std)
+        toy_modes[label, seed] = evaluation.count_modes(snapshots.frames[-1], centers, max_dist=3 * ring_std)
 print(f"{len(toy_runs)} toy GANs of {cfg.toy_steps} steps in {time.perf_counter() - start:.0f} s")
 for (label, seed), count in toy_modes.items():
     print(f"{label:<20} seed {seed}: {count}")
 
 # %%
-fig = gan_views.ring_snapshots_figure(
+fig = views.ring_snapshots_figure(
     real_points[:1000], {label: (toy_runs[label, cfg.toy_seeds[0]][0].frames, toy_runs[label, cfg.toy_seeds[0]][0].steps)
                          for label in toy_configs}, centers)
 fig
@@ -338,7 +327,7 @@ for label in toy_configs:
 # other, so they **oscillate** instead of falling. Below, every step's losses (moving average over 25 steps):
 
 # %%
-fig = gan_views.training_curves_figure({f"{label} (seed {cfg.toy_seeds[0]})": toy_runs[label, cfg.toy_seeds[0]][1]
+fig = views.training_curves_figure({f"{label} (seed {cfg.toy_seeds[0]})": toy_runs[label, cfg.toy_seeds[0]][1]
                                         for label in toy_configs})
 fig
 
@@ -373,12 +362,12 @@ for label in toy_configs:
 # For 28×28 images two up- and two down-sampling stages suffice (7 → 14 → 28):
 
 # %%
-show_source(gan.Generator)
-show_source(gan.Discriminator)
+show_source(models.Generator)
+show_source(models.Discriminator)
 
 # %%
 # NBVAL_CHECK_OUTPUT
-dcgan = gan.make_gan("gan_dcgan")
+dcgan = training.make_gan("gan_dcgan")
 z = torch.randn(4, dcgan.latent_dim)
 x = dcgan.G(z)
 print("z:", tuple(z.shape), "-> G(z):", tuple(x.shape), "| all pixels in [-1, 1]:", bool(x.abs().max() <= 1))
@@ -388,22 +377,22 @@ print(f"parameters: G {train.count_parameters(dcgan.G):,}, D {train.count_parame
 assert x.min() >= -1 and x.max() <= 1
 
 # %% [markdown]
-# The pixel data are in [0, 1]; `gan.to_gan_range` maps them to [−1, 1], and `(x + 1) / 2` maps samples back for
+# The pixel data are in [0, 1]; `training.to_gan_range` maps them to [−1, 1], and `(x + 1) / 2` maps samples back for
 # display. A short live run shows the machinery at work: one epoch over a subset, through `train.fit` with
-# `gan_step` (this is `gan.train_variant`, which also builds the two Adam optimizers and keeps sample grids).
+# `gan_step` (this is `training.train_variant`, which also builds the two Adam optimizers and keeps sample grids).
 # `d_real` and `d_fake` are $D$'s mean output on real and fake images.
 
 # %%
-live = gan.make_gan("gan_dcgan", seed=cfg.seed)
+live = training.make_gan("gan_dcgan", seed=cfg.seed)
 start = time.perf_counter()
-live_history, live_grids = gan.train_variant(live, "gan_dcgan", ds.X_train[:cfg.n_live], num_epochs=1,
+live_history, live_grids = training.train_variant(live, "gan_dcgan", ds.X_train[:cfg.n_live], num_epochs=1,
                                              batch_size=cfg.batch_size, snapshot_every=50, device=device,
                                              verbose=True, live_plot=False)
 live_seconds = time.perf_counter() - start
 print(f"{cfg.n_live // cfg.batch_size} steps in {live_seconds:.0f} s")
 
 # %%
-fig = gan_views.progress_figure(live_grids.frames, live_grids.steps, steps_per_epoch=cfg.n_live // cfg.batch_size)
+fig = views.progress_figure(live_grids.frames, live_grids.steps, steps_per_epoch=cfg.n_live // cfg.batch_size)
 fig
 
 # %% [markdown]
@@ -439,7 +428,7 @@ fig
 # Here is the penalty, and what spectral normalization does to a weight:
 
 # %%
-show_source(gan.gradient_penalty)
+show_source(training.gradient_penalty)
 
 # %%
 torch.manual_seed(0)
@@ -459,16 +448,16 @@ print(f"after spectral_norm: {torch.linalg.matrix_norm(sn_layer.weight, ord=2):.
 
 # %%
 variants, metas = {}, {}
-for name, variant in gan.VARIANTS.items():
-    model, message, meta = gan.load_variant(name, use_checkpoint=cfg.use_checkpoints, device=device)
+for name, variant in training.VARIANTS.items():
+    model, message, meta = training.load_variant(name, use_checkpoint=cfg.use_checkpoints, device=device)
     variants[name], metas[name] = model, meta
     print(f"{variant.title:<14} {message}")
 
 # %%
-sample_z = torch.randn(48, gan.LATENT_DIM, generator=torch.Generator().manual_seed(cfg.seed))
+sample_z = torch.randn(48, training.LATENT_DIM, generator=torch.Generator().manual_seed(cfg.seed))
 with torch.no_grad():
-    grids = {gan.VARIANTS[n].title: gan_views.to_unit(m.G(sample_z.to(device))).cpu() for n, m in variants.items()}
-fig = gan_views.sample_grids_figure(grids)
+    grids = {training.VARIANTS[n].title: views.to_unit(m.G(sample_z.to(device))).cpu() for n, m in variants.items()}
+fig = views.sample_grids_figure(grids)
 fig
 
 # %% [markdown]
@@ -495,22 +484,22 @@ fig
 
 # %%
 def evaluate(images, classifier, real_features):
-    """Fréchet distance to ``real_features`` and class coverage of ``images`` (in [0, 1]), like gen_eval.scores."""
-    feats = gen_eval.embed(classifier, images)                                  # (N, 1152)
-    coverage = gen_eval.class_coverage(classifier.classifier(feats).argmax(1))  # the classifier's head on them
-    return {"frechet": gen_eval.frechet_distance(feats, real_features), "classes_covered": coverage.covered,
+    """Fréchet distance to ``real_features`` and class coverage of ``images`` (in [0, 1]), like evaluation.scores."""
+    feats = evaluation.embed(classifier, images)                                  # (N, 1152)
+    coverage = evaluation.class_coverage(classifier.classifier(feats).argmax(1))  # the classifier's head on them
+    return {"frechet": evaluation.frechet_distance(feats, real_features), "classes_covered": coverage.covered,
             "entropy_ratio": coverage.entropy_ratio, "shares": coverage.shares}
 
 
-classifier, message = gen_eval.fashion_classifier()
+classifier, message = evaluation.fashion_classifier()
 print(message)
 n = cfg.n_eval
 real_a, real_b = ds.X_test[:n], ds.X_test[n:2 * n]  # two disjoint halves of the test set
-real_features = gen_eval.embed(classifier, real_a)
+real_features = evaluation.embed(classifier, real_a)
 scores = {"real vs real (floor)": evaluate(real_b, classifier, real_features)}
-z_eval = torch.randn(n, gan.LATENT_DIM, generator=torch.Generator().manual_seed(1))
-for label, model in [(f"DCGAN, live run ({cfg.n_live:,} images)", live)] + [(gan.VARIANTS[k].title, m) for k, m in variants.items()]:
-    fakes = gan_views.to_unit(train.predict(model.G, z_eval.to(device)).cpu())
+z_eval = torch.randn(n, training.LATENT_DIM, generator=torch.Generator().manual_seed(1))
+for label, model in [(f"DCGAN, live run ({cfg.n_live:,} images)", live)] + [(training.VARIANTS[k].title, m) for k, m in variants.items()]:
+    fakes = views.to_unit(train.predict(model.G, z_eval.to(device)).cpu())
     scores[label] = evaluate(fakes, classifier, real_features)
 print(f"{'samples (N = ' + str(n) + ')':<32} {'Fréchet':>8} {'classes':>8} {'evenness':>9}")
 for label, s in scores.items():
@@ -518,17 +507,17 @@ for label, s in scores.items():
 
 # %%
 results.record("gan_frechet", {"real_floor": scores["real vs real (floor)"]["frechet"]}
-               | {k: scores[gan.VARIANTS[k].title]["frechet"] for k in variants}, unit=f"Fréchet distance, N = {n}",
+               | {k: scores[training.VARIANTS[k].title]["frechet"] for k in variants}, unit=f"Fréchet distance, N = {n}",
                note="course classifier features, not Inception")
 results.record("gan_classes_covered", {"real": scores["real vs real (floor)"]["classes_covered"]}
-               | {k: scores[gan.VARIANTS[k].title]["classes_covered"] for k in variants}, unit="classes of 10")
-best = min(variants, key=lambda k: scores[gan.VARIANTS[k].title]["frechet"])
-print(f"lowest Fréchet distance: {gan.VARIANTS[best].title} "
-      f"({scores[gan.VARIANTS[best].title]['frechet']:.2f}, floor {scores['real vs real (floor)']['frechet']:.2f})")
-print(f"gan.pretrained_generator() returns the generator of '{gan.BEST}'")
+               | {k: scores[training.VARIANTS[k].title]["classes_covered"] for k in variants}, unit="classes of 10")
+best = min(variants, key=lambda k: scores[training.VARIANTS[k].title]["frechet"])
+print(f"lowest Fréchet distance: {training.VARIANTS[best].title} "
+      f"({scores[training.VARIANTS[best].title]['frechet']:.2f}, floor {scores['real vs real (floor)']['frechet']:.2f})")
+print(f"training.pretrained_generator() returns the generator of '{training.BEST}'")
 
 # %%
-fig = gan_views.class_shares_figure({label.replace(" (floor)", ""): s["shares"] for label, s in scores.items() if "live" not in label},
+fig = views.class_shares_figure({label.replace(" (floor)", ""): s["shares"] for label, s in scores.items() if "live" not in label},
                                     ds.classes, min_share=0.02)
 fig
 
@@ -562,8 +551,8 @@ fig
 best_G = variants[best].G.eval()
 
 # %% tags=["nbval-ignore-output"]
-interpolation = gan_views.interpolation_view(best_G, n_steps=9, seed=cfg.seed)
-widgets.show(interpolation, gan_views.interpolation_figure(best_G, n_pairs=4, n_steps=9, seed=cfg.seed))
+interpolation = views.interpolation_view(best_G, n_steps=9, seed=cfg.seed)
+widgets.show(interpolation, views.interpolation_figure(best_G, n_pairs=4, n_steps=9, seed=cfg.seed))
 
 # %% [markdown]
 # The images change gradually: neighbouring $z$ give similar garments. When the two ends are alike (two tops) the
@@ -576,12 +565,12 @@ widgets.show(interpolation, gan_views.interpolation_figure(best_G, n_pairs=4, n_
 # every 250 generator updates. Slide (or press play) through the training of the best variant:
 
 # %%
-frames, steps = gan.frames_from_meta(metas[best])
-steps_per_epoch = 60000 // gan.FULL["batch_size"] if cfg.use_checkpoints else 1500 // gan.SMOKE["batch_size"]
+frames, steps = training.frames_from_meta(metas[best])
+steps_per_epoch = 60000 // training.FULL["batch_size"] if cfg.use_checkpoints else 1500 // training.SMOKE["batch_size"]
 
 # %% tags=["nbval-ignore-output"]
-viewer = gan_views.progress_viewer(frames, steps, steps_per_epoch)
-widgets.show(viewer, gan_views.progress_figure(frames, steps, steps_per_epoch, n_show=5))
+viewer = views.progress_viewer(frames, steps, steps_per_epoch)
+widgets.show(viewer, views.progress_figure(frames, steps, steps_per_epoch, n_show=5))
 
 # %% [markdown]
 # The first snapshot is the untrained generator's output, nearly uniform grey. By the end of the first epoch
@@ -608,13 +597,13 @@ widgets.show(viewer, gan_views.progress_figure(frames, steps, steps_per_epoch, n
 # %%
 floor = scores["real vs real (floor)"]
 print(f"Fréchet distance at N = {n}: real vs real floor {floor['frechet']:.2f}; "
-      + ", ".join(f"{gan.VARIANTS[k].title} {scores[gan.VARIANTS[k].title]['frechet']:.2f}" for k in variants))
-print("classes covered: " + ", ".join(f"{gan.VARIANTS[k].title} {scores[gan.VARIANTS[k].title]['classes_covered']}"
+      + ", ".join(f"{training.VARIANTS[k].title} {scores[training.VARIANTS[k].title]['frechet']:.2f}" for k in variants))
+print("classes covered: " + ", ".join(f"{training.VARIANTS[k].title} {scores[training.VARIANTS[k].title]['classes_covered']}"
                                       for k in variants) + f" (real data {floor['classes_covered']})")
 print("toy ring, modes covered per seed: " + "; ".join(
     f"{label}: {[toy_modes[label, s].covered for s in cfg.toy_seeds]}" for label in toy_configs))
 print("from-scratch training time of each checkpoint: " + ", ".join(
-    f"{gan.VARIANTS[k].title} {m['train_seconds']:.0f} s" for k, m in metas.items()))
+    f"{training.VARIANTS[k].title} {m['train_seconds']:.0f} s" for k, m in metas.items()))
 
 # %% [markdown]
 # ## Exercises
@@ -644,7 +633,7 @@ checks.check_non_saturating_loss(non_saturating_loss)
 rescues = {}
 for lr_d in (5e-4, 1e-3):
     model, snapshots, _ = train_toy({"lr_g": 1e-3, "lr_d": lr_d}, cfg.toy_steps, cfg.toy_batch_size, seed=cfg.seed)
-    rescues[lr_d] = (model, gan.count_modes(snapshots.frames[-1], centers, max_dist=3 * ring_std))
+    rescues[lr_d] = (model, evaluation.count_modes(snapshots.frames[-1], centers, max_dist=3 * ring_std))
     print(f"lr_d = {lr_d:g}: {rescues[lr_d][1]}")
 rescued = max(rescues.values(), key=lambda r: (r[1].covered, r[1].quality))[0]
 
@@ -678,7 +667,7 @@ def sn_discriminator(channels=64):
 checks.check_spectral_discriminator(sn_discriminator(32))
 
 # %% [markdown]
-# This is `gan.Discriminator(norm="spectral")`, the discriminator of the spectral-norm variant above.
+# This is `models.Discriminator(norm="spectral")`, the discriminator of the spectral-norm variant above.
 #
 # ## Further reading
 #

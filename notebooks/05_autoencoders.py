@@ -67,8 +67,8 @@ import torch.nn as nn
 import torch.nn.functional as F
 from IPython.display import display
 
-from course_utils import ae_views, batches, checks, data, plotting, runtime, train, widgets
-from course_utils import autoencoders as ae
+from course_utils import batches, data, plotting, runtime, train, widgets
+from course_utils.autoencoders import checks, models, training, views
 
 chapter_start = time.perf_counter()
 cfg = runtime.Config(
@@ -98,12 +98,12 @@ print("device:", device, "| threads:", torch.get_num_threads())
 def fit(model, X, **kwargs):
     """Train an autoencoder with this chapter's settings (kwargs override them); returns the History."""
     settings = dict(num_epochs=cfg.mlp_epochs, lr=cfg.lr, batch_size=cfg.batch_size, device=device, seed=cfg.seed)
-    return ae.fit_autoencoder(model, X, **(settings | kwargs))
+    return training.fit_autoencoder(model, X, **(settings | kwargs))
 
 
 def test_mse(model, X_test=X_test):
     """Mean squared error per pixel on the test images (pixels in [0, 1])."""
-    return ae.reconstruction_errors(model, X_test.to(device)).mean().item()
+    return training.reconstruction_errors(model, X_test.to(device)).mean().item()
 
 
 # %% [markdown]
@@ -121,9 +121,9 @@ def test_mse(model, X_test=X_test):
 # `forward(x) = decode(encode(x))`:
 
 # %%
-from course_utils.notebook import show_source
+from course_utils.widgets import show_source
 
-show_source(ae.MLPAutoencoder)
+show_source(models.MLPAutoencoder)
 
 # %% [markdown]
 # Each fully connected layer has (inputs + 1) × outputs parameters, so the count follows from the widths alone.
@@ -131,7 +131,7 @@ show_source(ae.MLPAutoencoder)
 
 # %%
 # NBVAL_CHECK_OUTPUT
-mlp_ae = ae.MLPAutoencoder(latent_dim=32, hidden=(256, 128, 64))
+mlp_ae = models.MLPAutoencoder(latent_dim=32, hidden=(256, 128, 64))
 widths = [784, 256, 128, 64, 32, 64, 128, 256, 784]
 by_formula = sum((a + 1) * b for a, b in zip(widths[:-1], widths[1:]))
 x = torch.zeros(5, 1, 28, 28)
@@ -145,7 +145,7 @@ assert train.count_parameters(mlp_ae) == by_formula
 # (section 4 says why and compares the alternatives). Adam with a one-cycle learning rate trains it:
 
 # %%
-show_source(ae.autoencoder_step)
+show_source(training.autoencoder_step)
 history = fit(mlp_ae, X, verbose=True, live_plot=True)
 print(f"test MSE per pixel: {test_mse(mlp_ae):.4f}")
 
@@ -153,7 +153,7 @@ print(f"test MSE per pixel: {test_mse(mlp_ae):.4f}")
 show_images = X_test[:10]
 with torch.no_grad():
     decoded = mlp_ae.eval()(show_images.to(device)).cpu()
-fig = ae_views.labelled_rows({"test image": show_images, "decoded from\n32 numbers": decoded})
+fig = views.labelled_rows({"test image": show_images, "decoded from\n32 numbers": decoded})
 fig
 
 # %% [markdown]
@@ -169,7 +169,7 @@ fig
 # A model that learned *clothes* cannot reproduce noise; a model that learned to *copy* can.
 
 # %%
-under, over = ae.MLPAutoencoder(32, hidden=()), ae.MLPAutoencoder(1024, hidden=())
+under, over = models.MLPAutoencoder(32, hidden=()), models.MLPAutoencoder(1024, hidden=())
 for model in (under, over):
     fit(model, X)
 noise = torch.rand(200, 1, 28, 28, generator=torch.Generator().manual_seed(1))
@@ -181,7 +181,7 @@ for model in (under, over):
 with torch.no_grad():
     rows = {"noise input": noise[:8], "decoded,\n32-unit code": under.eval()(noise[:8].to(device)).cpu(),
             "decoded,\n1,024-unit code": over.eval()(noise[:8].to(device)).cpu()}
-fig = ae_views.labelled_rows(rows)
+fig = views.labelled_rows(rows)
 fig
 
 # %% [markdown]
@@ -211,7 +211,7 @@ def pca_test_mse(k):
     return float(((pca.inverse_transform(pca.transform(X_test_flat)) - X_test_flat) ** 2).mean())
 
 
-linear_ae = ae.MLPAutoencoder(16, hidden=(), output="none")  # 784 -> 16 -> 784, no activation anywhere
+linear_ae = models.MLPAutoencoder(16, hidden=(), output="none")  # 784 -> 16 -> 784, no activation anywhere
 fit(linear_ae, X, loss="mse", num_epochs=2 * cfg.mlp_epochs)
 print(f"k = 16: PCA test MSE {pca_test_mse(16):.4f}, linear autoencoder trained with MSE {test_mse(linear_ae):.4f}")
 
@@ -224,7 +224,7 @@ print(f"k = 16: PCA test MSE {pca_test_mse(16):.4f}, linear autoencoder trained 
 # %%
 aes = {}
 for k in cfg.latent_sizes:
-    aes[k] = ae.MLPAutoencoder(k, hidden=(256,))
+    aes[k] = models.MLPAutoencoder(k, hidden=(256,))
     fit(aes[k], X)
 size_table = {k: {"pca": pca_test_mse(k), "ae": test_mse(aes[k])} for k in cfg.latent_sizes}
 print(f"{'k':>3} {'784/k':>6} {'PCA MSE':>8} {'AE MSE':>8} {'AE / PCA':>9}")
@@ -287,7 +287,7 @@ def sharpness(images):
 pairings = {"sigmoid + BCE": (aes[32], False)}  # trained in section 3
 for name, output, loss in [("sigmoid + MSE", "sigmoid", "mse"), ("sigmoid + MAE", "sigmoid", "mae"),
                            ("tanh + MSE, data in [-1, 1]", "tanh", "mse"), ("none + MSE", "none", "mse")]:
-    model = ae.MLPAutoencoder(32, hidden=(256,), output=output)
+    model = models.MLPAutoencoder(32, hidden=(256,), output=output)
     scale = output == "tanh"
     fit(model, X * 2 - 1 if scale else X, loss=loss)
     pairings[name] = (model, scale)
@@ -307,7 +307,7 @@ for metric, label in [("mse", "lowest test MSE"), ("mae", "lowest test MAE"), ("
     print(f"{label}: {pick}")
 
 # %%
-fig = ae_views.labelled_rows({"original": X_test[:8]} | {name.replace(", ", "\n", 1): r["images"] for name, r in pairing_results.items()})
+fig = views.labelled_rows({"original": X_test[:8]} | {name.replace(", ", "\n", 1): r["images"] for name, r in pairing_results.items()})
 fig
 
 # %% [markdown]
@@ -378,17 +378,17 @@ fig
 # %% [markdown]
 # (Borders aside, the first map alternates between 1, 2 and 4 copies in a grid pattern; the other two are flat.)
 # A network *can* learn kernels that cancel the uneven overlap, but it starts from it. Both decoders are options of
-# `ae.ConvAutoencoder`. Here are what untrained decoders of each kind make of random codes, and then the same two
+# `models.ConvAutoencoder`. Here are what untrained decoders of each kind make of random codes, and then the same two
 # autoencoders trained:
 
 # %%
-show_source(ae.ConvAutoencoder)
+show_source(models.ConvAutoencoder)
 
 # %%
 # NBVAL_CHECK_OUTPUT
 torch.manual_seed(cfg.seed)
-conv_aes = {"transposed": ae.ConvAutoencoder(32, decoder="transposed"),
-            "upsample": ae.ConvAutoencoder(32, decoder="upsample")}
+conv_aes = {"transposed": models.ConvAutoencoder(32, decoder="transposed"),
+            "upsample": models.ConvAutoencoder(32, decoder="upsample")}
 x = torch.zeros(2, 1, 28, 28)
 for name, model in conv_aes.items():
     print(f"{name:<10} code {tuple(model.encode(x).shape)}, output {tuple(model(x).shape)}, "
@@ -398,7 +398,7 @@ for name, model in conv_aes.items():
 z = torch.randn(8, 32, generator=torch.Generator().manual_seed(2))
 with torch.no_grad():
     untrained = {f"untrained\n{name} decoder": model.decode(3 * z) for name, model in conv_aes.items()}
-fig = ae_views.labelled_rows(untrained, title="what untrained decoders make of random codes")
+fig = views.labelled_rows(untrained, title="what untrained decoders make of random codes")
 fig
 
 # %%
@@ -418,7 +418,7 @@ with torch.no_grad():
     recs = {name: m.eval()(X_test[:8].to(device)).cpu() for name, m in conv_aes.items()}
 rows = {"original": X_test[:8]} | {f"{name}\ndecoder": r for name, r in recs.items()}
 rows |= {f"|error| x 3,\n{name}": ((r - X_test[:8]).abs() * 3).clamp(0, 1) for name, r in recs.items()}
-fig = ae_views.labelled_rows(rows)
+fig = views.labelled_rows(rows)
 fig
 
 # %% [markdown]
@@ -467,13 +467,13 @@ def greedy_pretrain(model, X, num_epochs, lr, batch_size, seed=0):
 deep, deep_seconds = {}, {}
 for name, dropout in [("end to end, BN + dropout", 0.1), ("end to end, BN, no dropout", 0.0)]:
     start = time.perf_counter()
-    deep[name] = ae.MLPAutoencoder(32, batch_norm=True, dropout=dropout)
+    deep[name] = models.MLPAutoencoder(32, batch_norm=True, dropout=dropout)
     fit(deep[name], X)
     deep_seconds[name] = time.perf_counter() - start
 
 start = time.perf_counter()
 torch.manual_seed(cfg.seed)
-pretrained = greedy_pretrain(ae.MLPAutoencoder(32, batch_norm=True, dropout=0.1), X, cfg.greedy_epochs, cfg.lr, cfg.batch_size)
+pretrained = greedy_pretrain(models.MLPAutoencoder(32, batch_norm=True, dropout=0.1), X, cfg.greedy_epochs, cfg.lr, cfg.batch_size)
 deep["greedy only (no fine-tuning)"] = pretrained
 greedy_mse = test_mse(pretrained)
 fit(pretrained, X, lr=cfg.lr / 3)
@@ -506,16 +506,16 @@ for name, mse in deep_results.items():
 # only the input of each batch:
 
 # %%
-denoiser = ae.ConvAutoencoder(32, decoder="transposed")
-fit(denoiser, X, num_epochs=cfg.conv_epochs, transform=ae.add_noise(0.5, vary=True))
+denoiser = models.ConvAutoencoder(32, decoder="transposed")
+fit(denoiser, X, num_epochs=cfg.conv_epochs, transform=training.add_noise(0.5, vary=True))
 levels = [0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.7]
 clean = X_test[:500]
-noisy = {s: ae.add_noise(s, generator=torch.Generator().manual_seed(3))(clean) for s in levels}
+noisy = {s: training.add_noise(s, generator=torch.Generator().manual_seed(3))(clean) for s in levels}
 denoising = {}
 print(f"{'noise std':>9} | {'noisy input':>11} {'plain conv AE':>13} {'denoising AE':>12}  (MSE against the clean image)")
 for s in levels:
-    plain = ae.reconstruction_errors(conv_aes["transposed"], noisy[s].to(device), clean.to(device)).mean().item()
-    dae = ae.reconstruction_errors(denoiser, noisy[s].to(device), clean.to(device)).mean().item()
+    plain = training.reconstruction_errors(conv_aes["transposed"], noisy[s].to(device), clean.to(device)).mean().item()
+    dae = training.reconstruction_errors(denoiser, noisy[s].to(device), clean.to(device)).mean().item()
     denoising[s] = {"noisy": F.mse_loss(noisy[s], clean).item(), "plain": plain, "dae": dae}
     print(f"{s:>9.1f} | {denoising[s]['noisy']:>11.4f} {plain:>13.4f} {dae:>12.4f}")
 
@@ -528,8 +528,8 @@ for s in levels:
 with torch.no_grad():
     denoised = {s: denoiser.eval()(noisy[s][:8].to(device)).cpu() for s in levels}
 captions = {s: f"MSE noisy {r['noisy']:.4f}, denoised {r['dae']:.4f}, plain AE {r['plain']:.4f}" for s, r in denoising.items()}
-slider = ae_views.denoising_slider(clean[:8], {s: v[:8] for s, v in noisy.items()}, denoised, captions)
-widgets.show(slider, ae_views.denoising_figure(clean[:8], noisy, denoised, levels=[0.2, 0.5, 0.7]))
+slider = views.denoising_slider(clean[:8], {s: v[:8] for s, v in noisy.items()}, denoised, captions)
+widgets.show(slider, views.denoising_figure(clean[:8], noisy, denoised, levels=[0.2, 0.5, 0.7]))
 
 # %% [markdown]
 # The denoising autoencoder's error stays low across the levels it was trained on and degrades gently beyond. The
@@ -571,7 +571,7 @@ for lam in (0.0, 0.03, 0.1):
 print(f"{'lambda':>6} {'test MSE':>9} {'zeros in the code':>18} {'active units per image':>23} {'units never active':>19}")
 sparse_results = {}
 for lam, model in sparse.items():
-    codes = ae.encode_all(model, X_test)
+    codes = training.encode_all(model, X_test)
     sparse_results[lam] = {"mse": test_mse(model), "zeros": (codes == 0).float().mean().item(),
                            "active": (codes > 0).sum(1).float().mean().item(), "dead": int(((codes > 0).sum(0) == 0).sum())}
     r = sparse_results[lam]
@@ -585,7 +585,7 @@ for lam, model in sparse.items():
 # %%
 fig, axes = plotting.new_figure(2, 16, figsize=(11, 1.9))
 for row, lam in zip(axes, (0.0, max(sparse))):
-    codes = ae.encode_all(sparse[lam], X_test[:2000])
+    codes = training.encode_all(sparse[lam], X_test[:2000])
     top = (codes > 0).float().mean(0).argsort(descending=True)[:16]
     patterns = sparse[lam].decoder[0].weight.detach().cpu()[:, top].T.view(-1, 28, 28)
     for ax, p in zip(row, patterns):
@@ -609,17 +609,17 @@ fig
 # random normal image: 0.5 is chance, 1 is perfect separation.
 
 # %%
-show_source(ae.anomaly_roc_auc)
+show_source(training.anomaly_roc_auc)
 anomaly_classes = [ds.classes.index(c) for c in ("Trouser", "Sandal", "Bag")]
 is_anomaly = lambda y: torch.isin(y, torch.tensor(anomaly_classes))  # noqa: E731
-detector = ae.MLPAutoencoder(32, hidden=(256,))
+detector = models.MLPAutoencoder(32, hidden=(256,))
 fit(detector, X[~is_anomaly(ds.y_train)])
-scores = ae.reconstruction_errors(detector, X_test.to(device))
+scores = training.reconstruction_errors(detector, X_test.to(device))
 normal_scores = scores[~is_anomaly(y_test)]
-auc = ae.anomaly_roc_auc(normal_scores, scores[is_anomaly(y_test)])
+auc = training.anomaly_roc_auc(normal_scores, scores[is_anomaly(y_test)])
 print(f"trained on {int((~is_anomaly(ds.y_train)).sum()):,} images of 7 classes; ROC-AUC for all 3 held-out classes: {auc:.3f}")
 for c in anomaly_classes:
-    print(f"  {ds.classes[c]:<8} vs normal: ROC-AUC {ae.anomaly_roc_auc(normal_scores, scores[y_test == c]):.3f}")
+    print(f"  {ds.classes[c]:<8} vs normal: ROC-AUC {training.anomaly_roc_auc(normal_scores, scores[y_test == c]):.3f}")
 
 # %%
 fig, ax = plotting.new_figure(figsize=(6, 3.2))
@@ -646,8 +646,8 @@ fig
 explorer_images = X_test[:8]
 explorer_recs = {k: train.predict(m, explorer_images.to(device)).cpu() for k, m in aes.items()}
 explorer_errors = {k: r["ae"] for k, r in size_table.items()}
-explorer = ae_views.latent_size_explorer(explorer_images, explorer_recs, explorer_errors)
-widgets.show(explorer, ae_views.latent_size_figure(explorer_images, explorer_recs, explorer_errors))
+explorer = views.latent_size_explorer(explorer_images, explorer_recs, explorer_errors)
+widgets.show(explorer, views.latent_size_figure(explorer_images, explorer_recs, explorer_errors))
 
 # %% [markdown]
 # With two numbers the decoder can only say roughly *which kind* of garment and how bright; by eight the outline
@@ -657,15 +657,15 @@ widgets.show(explorer, ae_views.latent_size_figure(explorer_images, explorer_rec
 #
 # What does the 32-dimensional code space of section 1 look like? **t-SNE** (van der Maaten and Hinton, 2008)
 # places points in 2-D so that neighbours in the code space stay neighbours; distances between far-apart groups
-# mean little. We embed the codes of a few thousand test images once (`ae_views.tsne_embedding`, scikit-learn's
+# mean little. We embed the codes of a few thousand test images once (`views.tsne_embedding`, scikit-learn's
 # `TSNE`) and colour them by class, a label the autoencoder never saw:
 
 # %%
 tsne_images = X_test[:cfg.n_tsne]
 tsne_model = aes[32]
-tsne_codes = ae.encode_all(tsne_model, tsne_images)
+tsne_codes = training.encode_all(tsne_model, tsne_images)
 start = time.perf_counter()
-embedding = ae_views.tsne_embedding(tsne_codes, seed=cfg.seed)
+embedding = views.tsne_embedding(tsne_codes, seed=cfg.seed)
 tsne_recs = train.predict(tsne_model, tsne_images.to(device)).cpu()
 print(f"t-SNE of {len(tsne_codes):,} codes of size {tsne_codes.shape[1]}: {time.perf_counter() - start:.1f} s")
 
@@ -674,9 +674,9 @@ print(f"t-SNE of {len(tsne_codes):,} codes of size {tsne_codes.shape[1]}: {time.
 # ring marks the point, the right side shows its image and its reconstruction.
 
 # %% tags=["nbval-ignore-output"]
-view = ae_views.tsne_view(embedding, y_test[:cfg.n_tsne], ds.classes, tsne_images, tsne_recs)
+view = views.tsne_view(embedding, y_test[:cfg.n_tsne], ds.classes, tsne_images, tsne_recs)
 picks = [int((y_test[:cfg.n_tsne] == c).nonzero()[0, 0]) for c in (1, 5, 8, 9)]
-widgets.show(view, ae_views.tsne_figure(embedding, y_test[:cfg.n_tsne], ds.classes, tsne_images, tsne_recs, picks))
+widgets.show(view, views.tsne_figure(embedding, y_test[:cfg.n_tsne], ds.classes, tsne_images, tsne_recs, picks))
 
 # %% [markdown]
 # Classes form their own regions although no label was used: trousers, bags and footwear separate well, while
@@ -698,7 +698,7 @@ with torch.no_grad():
     rows = {"decoded path\nbetween codes": tsne_model.decode(path.to(device)).cpu(),
             "pixel blend": (1 - t[:, :, None, None]) * tsne_images[a] + t[:, :, None, None] * tsne_images[b],
             "decoded\nrandom codes": tsne_model.decode(random_codes.to(device)).cpu()}
-fig = ae_views.labelled_rows(rows)
+fig = views.labelled_rows(rows)
 fig
 
 # %% [markdown]
@@ -756,7 +756,7 @@ record("ae_anomaly_roc_auc", auc)
 # answer. Write your answer in a new cell above the check, or replace the solution.
 #
 # **Exercise 1: stride vs pooling in a convolutional autoencoder.** Build `pooled_ae`: like
-# `ae.ConvAutoencoder(32)`, but each encoder convolution keeps the size (stride 1, padding 1) and a 2×2 max pool
+# `models.ConvAutoencoder(32)`, but each encoder convolution keeps the size (stride 1, padding 1) and a 2×2 max pool
 # halves it afterwards. Give it `encode`, `decode` and `forward` (you may reuse the decoder of a `ConvAutoencoder`).
 # Train it and a `ConvAutoencoder` on the same subset and compare error and time.
 
@@ -769,7 +769,7 @@ class PooledConvAutoencoder(nn.Module):
             nn.Conv2d(1, c1, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),   # (B, c1, 14, 14)
             nn.Conv2d(c1, c2, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),  # (B, c2, 7, 7)
             nn.Flatten(), nn.Linear(c2 * 49, latent_dim))
-        self.decoder = ae.ConvAutoencoder(latent_dim, channels).decoder
+        self.decoder = models.ConvAutoencoder(latent_dim, channels).decoder
 
     def encode(self, x):
         return self.encoder(x)
@@ -783,7 +783,7 @@ class PooledConvAutoencoder(nn.Module):
 
 pooled_ae = PooledConvAutoencoder()
 n = cfg.exercise_n_train
-for name, model in [("stride 2", ae.ConvAutoencoder(32)), ("max pool", pooled_ae)]:
+for name, model in [("stride 2", models.ConvAutoencoder(32)), ("max pool", pooled_ae)]:
     start = time.perf_counter()
     fit(model, X[:n], num_epochs=2)
     print(f"{name:<9} test MSE {test_mse(model):.4f}   {time.perf_counter() - start:.1f} s for 2 epochs on {n:,} images")
@@ -797,7 +797,7 @@ checks.check_pooled_autoencoder(pooled_ae)
 #
 # **Exercise 2: depth at a fixed code size.** Write `hourglass(depth)` that returns the hidden widths of an
 # encoder with `depth` hidden layers, starting at 256 and halving: `()`, `(256,)`, `(256, 128)`, ... Then train
-# `ae.MLPAutoencoder(16, hidden=hourglass(d))` for `d = 0, 1, 2, 3` and compare parameters and test error.
+# `models.MLPAutoencoder(16, hidden=hourglass(d))` for `d = 0, 1, 2, 3` and compare parameters and test error.
 
 # %% jupyter={"source_hidden": true} tags=["solution"]
 def hourglass(depth):
@@ -805,7 +805,7 @@ def hourglass(depth):
 
 
 for d in range(4):
-    model = ae.MLPAutoencoder(16, hidden=hourglass(d))
+    model = models.MLPAutoencoder(16, hidden=hourglass(d))
     fit(model, X[:cfg.exercise_n_train], num_epochs=3)
     print(f"depth {d}: hidden {hourglass(d)!s:<16} {train.count_parameters(model):>8,} parameters   test MSE {test_mse(model):.4f}")
 
@@ -828,7 +828,7 @@ def latent_arithmetic(model, a, b, c):
 
 
 model_2d = aes[2].eval()
-codes_2d = ae.encode_all(model_2d, X_test[:2000])
+codes_2d = training.encode_all(model_2d, X_test[:2000])
 fig, ax = plotting.new_figure(figsize=(4.5, 3.5))
 ax.scatter(codes_2d[:, 0], codes_2d[:, 1], c=y_test[:2000], cmap="tab10", s=3)
 ax.set_title("the 2-D codes, coloured by class", fontsize=9)

@@ -70,22 +70,19 @@ import torch.nn.functional as F
 from IPython.display import display
 
 from course_utils import (
-    ae_views,
+    autoencoders,
     batches,
-    checks,
+    checkpoints,
     data,
-    gen_eval,
+    gan,
     plotting,
-    pretrained,
     results,
     runtime,
     train,
-    vae,
-    vae_views,
     widgets,
 )
-from course_utils import autoencoders as ae
-from course_utils.notebook import show_source
+from course_utils.vae import checks, elbo, models, training, views
+from course_utils.widgets import show_source
 
 chapter_start = time.perf_counter()
 cfg = runtime.Config(
@@ -121,7 +118,7 @@ print(f"live trainings use {len(X):,} training images | device: {device} | threa
 def fit(model, X, **kwargs):
     """Train a VAE with this chapter's settings (kwargs override them); returns the History."""
     settings = dict(num_epochs=cfg.epochs, lr=cfg.lr, batch_size=cfg.batch_size, device=device, seed=cfg.seed)
-    return vae.fit_vae(model, X, **(settings | kwargs))
+    return training.fit_vae(model, X, **(settings | kwargs))
 
 
 # %% [markdown]
@@ -145,12 +142,12 @@ def fit(model, X, **kwargs):
 # moderate values of the output. The model below is the classic 784-400-20 MLP VAE of the original paper:
 
 # %%
-show_source(vae.VAE)
-show_source(vae.MLPVAE)
+show_source(models.VAE)
+show_source(models.MLPVAE)
 
 # %%
 # NBVAL_CHECK_OUTPUT
-mlp_vae = vae.MLPVAE(latent_dim=cfg.latent_dim, hidden=400)
+mlp_vae = models.MLPVAE(latent_dim=cfg.latent_dim, hidden=400)
 x = torch.zeros(5, 1, 28, 28)
 mu, logvar = mlp_vae.encode(x)
 logits, _, _ = mlp_vae(x)
@@ -183,7 +180,7 @@ print(f"parameters: {train.count_parameters(mlp_vae):,}")
 # $\mu = 0$ and $\sigma = 1$. In code:
 
 # %%
-show_source(vae.gaussian_kl)
+show_source(elbo.gaussian_kl)
 
 # %% [markdown]
 # Two checks. Known values: KL of $\mathcal N(0,1)$ to itself is 0; shifting the mean by 1 costs $\tfrac12$ nat;
@@ -194,7 +191,7 @@ show_source(vae.gaussian_kl)
 # NBVAL_CHECK_OUTPUT
 known = [((0.0, 0.0), 0.0), ((1.0, 0.0), 0.5), ((0.0, 1.0), 0.5 * (np.e - 2)), ((-2.0, np.log(0.25)), 0.5 * (4 + 0.25 - 1 - np.log(0.25)))]
 for (m, lv), want in known:
-    got = vae.gaussian_kl(torch.tensor([m]), torch.tensor([lv])).item()
+    got = elbo.gaussian_kl(torch.tensor([m]), torch.tensor([lv])).item()
     assert abs(got - want) < 1e-6
     print(f"mu {m:+.1f}, logvar {lv:+.2f}: KL = {got:.4f} (expected {want:.4f})")
 g = torch.Generator().manual_seed(0)
@@ -202,7 +199,7 @@ mu_q, logvar_q = torch.randn(6, generator=g), torch.randn(6, generator=g)
 q = torch.distributions.Normal(mu_q, torch.exp(0.5 * logvar_q))
 z = q.sample((200_000,))
 monte_carlo = (q.log_prob(z) - torch.distributions.Normal(0.0, 1.0).log_prob(z)).mean(0)
-closed = vae.gaussian_kl(mu_q, logvar_q)
+closed = elbo.gaussian_kl(mu_q, logvar_q)
 assert torch.allclose(monte_carlo, closed, atol=0.02)
 print("closed form:", [f"{v:.3f}" for v in closed.tolist()])
 print("Monte-Carlo:", [f"{v:.2f}" for v in monte_carlo.tolist()], "(200,000 samples each; agree to 0.02)")
@@ -221,7 +218,7 @@ print("Monte-Carlo:", [f"{v:.2f}" for v in monte_carlo.tolist()], "(200,000 samp
 # $\log\sigma^2$, so backpropagation passes through it.
 
 # %%
-show_source(vae.reparameterize)
+show_source(elbo.reparameterize)
 
 # %% [markdown]
 # A demo with a target of mean 2 and standard deviation 0.5: the samples match, and the gradient of
@@ -233,7 +230,7 @@ show_source(vae.reparameterize)
 # NBVAL_CHECK_OUTPUT
 mu_t = torch.full((200_000,), 2.0, requires_grad=True)
 logvar_t = torch.full((200_000,), float(np.log(0.25)), requires_grad=True)
-z = vae.reparameterize(mu_t, logvar_t, generator=torch.Generator().manual_seed(1))
+z = elbo.reparameterize(mu_t, logvar_t, generator=torch.Generator().manual_seed(1))
 print(f"sample mean {z.mean():.2f} (target 2.00), sample std {z.std():.2f} (target 0.50)")
 z.pow(2).mean().backward()
 grad_mu, grad_logvar = mu_t.grad.sum().item(), logvar_t.grad.sum().item()
@@ -250,14 +247,14 @@ print("Normal(...).sample() requires grad:", normal.sample().requires_grad, "| .
 # with the defaults the objective is the plain negative ELBO.
 
 # %%
-show_source(vae.vae_step)
+show_source(elbo.vae_step)
 
 # %% [markdown]
 # A convolutional VAE has the same contract: two stride-2 4×4 convolutions bring 28×28 down to 7×7, two
 # transposed convolutions bring it back. Which architecture is better *for the same training time* on a CPU?
 # Convolutions reuse weights across positions, which suits images, but each image costs more arithmetic than in
 # the MLP: in a fixed time the MLP sees the data many more times. We race them at equal wall time: each gets
-# `race_seconds` of training on all 60,000 images. `vae.fit_for_seconds` runs the one-cycle learning-rate
+# `race_seconds` of training on all 60,000 images. `training.fit_for_seconds` runs the one-cycle learning-rate
 # schedule on the *fraction of the time* spent and stops when the time is up, so both get a complete schedule
 # and exactly the same budget, whatever their speed.
 #
@@ -266,13 +263,13 @@ show_source(vae.vae_step)
 # a higher peak learning rate.
 
 # %%
-show_source(vae.ConvVAE)
-show_source(vae.fit_for_seconds)
-race = vae.race_models()
+show_source(models.ConvVAE)
+show_source(training.fit_for_seconds)
+race = training.race_models()
 for kind, model in race.items():
     shapes = [tuple(t.shape) for t in model.encode(torch.zeros(2, 1, 28, 28))]
     print(f"{kind:>4}: {train.count_parameters(model):>7,} parameters, encode -> {shapes}, "
-          f"decode -> {tuple(model.decode(torch.zeros(2, model.latent_dim)).shape)}, settings {vae.RACE_SETTINGS[kind]}")
+          f"decode -> {tuple(model.decode(torch.zeros(2, model.latent_dim)).shape)}, settings {training.RACE_SETTINGS[kind]}")
 
 # %% [markdown]
 # Ninety seconds each would take too long for this chapter's time budget, so in a full run both trainings load
@@ -283,14 +280,14 @@ for kind, model in race.items():
 race_info = {}
 for kind, model in race.items():
     def train_fn(m, kind=kind):
-        return vae.train_for_budget(m, kind, ds.X_train, X_test, cfg.race_seconds, seed=cfg.seed)
+        return training.train_for_budget(m, kind, ds.X_train, X_test, cfg.race_seconds, seed=cfg.seed)
 
-    message, meta = pretrained.load_or_train(model, f"vae_{kind}", train_fn, use_checkpoint=not cfg.smoke)
+    message, meta = checkpoints.load_or_train(model, f"vae_{kind}", train_fn, use_checkpoint=not cfg.smoke)
     print(message)
     race_info[kind] = meta.get("result", meta)
 
 # %%
-race_test = {kind: vae.negative_elbo(model, X_test) for kind, model in race.items()}
+race_test = {kind: elbo.negative_elbo(model, X_test) for kind, model in race.items()}
 results.record("vae_test_nelbo", {k: r["nelbo"] for k, r in race_test.items()}, unit="nats/image",
                note="test negative ELBO (BCE summed over 784 pixels + KL) after equal training wall time")
 results.record("vae_race_train_seconds", {k: race_info[k]["fit_seconds"] for k in race}, unit="s")
@@ -310,7 +307,7 @@ print(f"at equal training time the {winner.upper()} VAE wins by {margin:.1f} nat
 curves = {f"{kind} ({race_info[kind]['num_epochs']:.1f} epochs)": {
     "x": np.cumsum(race_info[kind]["epoch_seconds"]).tolist(), "nelbo": race_info[kind]["train_nelbo"],
     "rec": race_info[kind]["train_rec"], "kl": race_info[kind]["train_kl"]} for kind in race}
-fig = vae_views.curves_figure(curves, x="training seconds")
+fig = views.curves_figure(curves, x="training seconds")
 fig
 
 # %%
@@ -342,7 +339,7 @@ print(f"training -ELBO after {conv_epochs:.1f} passes over the data: conv {race_
 with torch.no_grad():
     z = torch.randn(16, cfg.latent_dim, generator=torch.Generator().manual_seed(cfg.seed))
     prior_rows = {f"{kind} VAE": model.eval().decode(z.to(device)).cpu() for kind, model in race.items()}
-fig = ae_views.labelled_rows(prior_rows, size=0.7)
+fig = autoencoders.views.labelled_rows(prior_rows, size=0.7)
 fig
 
 # %% [markdown]
@@ -353,9 +350,9 @@ fig
 # subset and decode a grid of codes placed at the prior's quantiles (so that each cell holds the same prior mass):
 
 # %%
-vae_2d = vae.MLPVAE(latent_dim=2, hidden=400)
+vae_2d = models.MLPVAE(latent_dim=2, hidden=400)
 history_2d = fit(vae_2d, X, verbose=True)
-fig = vae_views.manifold_figure(vae_2d, n=15)
+fig = views.manifold_figure(vae_2d, n=15)
 fig
 
 # %%
@@ -379,9 +376,9 @@ fig
 # layer, on the same images:
 
 # %%
-autoencoder = ae.MLPAutoencoder(cfg.latent_dim, hidden=(400,))
-ae.fit_autoencoder(autoencoder, X, num_epochs=cfg.epochs, lr=cfg.lr, batch_size=cfg.batch_size, device=device, seed=cfg.seed)
-print(f"autoencoder test MSE per pixel: {ae.reconstruction_errors(autoencoder, X_test).mean():.4f}")
+autoencoder = autoencoders.models.MLPAutoencoder(cfg.latent_dim, hidden=(400,))
+autoencoders.training.fit_autoencoder(autoencoder, X, num_epochs=cfg.epochs, lr=cfg.lr, batch_size=cfg.batch_size, device=device, seed=cfg.seed)
+print(f"autoencoder test MSE per pixel: {autoencoders.training.reconstruction_errors(autoencoder, X_test).mean():.4f}")
 pair_models = {"AE (ch. 05)": autoencoder, "VAE": race["mlp"]}
 
 # %% [markdown]
@@ -390,10 +387,10 @@ pair_models = {"AE (ch. 05)": autoencoder, "VAE": race["mlp"]}
 # is the autoencoder, the bottom row the VAE; the red frame marks the step shown enlarged on the right.
 
 # %% tags=["nbval-ignore-output"]
-view = vae_views.interpolation_view(pair_models, X_test, y_test, ds.classes, steps=9, class_a=1, class_b=9)
+view = views.interpolation_view(pair_models, X_test, y_test, ds.classes, steps=9, class_a=1, class_b=9)
 first = lambda c: int(torch.nonzero(y_test == c)[0, 0])  # noqa: E731 - first test image of class c
-static_paths = vae_views.interpolation_paths(pair_models, X_test[first(1):first(1) + 1], X_test[first(9):first(9) + 1])
-widgets.show(view, ae_views.labelled_rows(static_paths, title="trouser → ankle boot, 9 steps"))
+static_paths = views.interpolation_paths(pair_models, X_test[first(1):first(1) + 1], X_test[first(9):first(9) + 1])
+widgets.show(view, autoencoders.views.labelled_rows(static_paths, title="trouser → ankle boot, 9 steps"))
 
 # %% [markdown]
 # Both paths start and end at reconstructions. In between, the autoencoder's frames tend to fade into faint,
@@ -408,7 +405,7 @@ widgets.show(view, ae_views.labelled_rows(static_paths, title="trouser → ankle
 @torch.no_grad()
 def midpoint_distance(model, X, n_pairs=200, seed=0):
     """Median distance of pair midpoints to the nearest real code, over the median real nearest-neighbour distance."""
-    codes = torch.cat([vae_views.latent_code(model, X[i:i + 1000]) for i in range(0, len(X), 1000)])
+    codes = torch.cat([views.latent_code(model, X[i:i + 1000]) for i in range(0, len(X), 1000)])
     g = torch.Generator().manual_seed(seed)
     a, b = torch.randint(0, len(codes), (2, n_pairs), generator=g)
     nn_real = torch.cdist(codes, codes).fill_diagonal_(float("inf")).min(1).values.median()
@@ -427,11 +424,11 @@ for name, ratio in gap.items():
 # most informative dimensions of the MLP VAE, all others held at 0 (the prior's centre); every move decodes live.
 
 # %% tags=["nbval-ignore-output"]
-kl_race = vae.kl_per_dimension(race["mlp"], X_test)
+kl_race = elbo.kl_per_dimension(race["mlp"], X_test)
 top_dims = kl_race.argsort(descending=True)[:4].tolist()
 dim_labels = [f"z[{d}] ({kl_race[d]:.1f} nats)" for d in top_dims]
-explorer = vae_views.latent_explorer(race["mlp"], top_dims, labels=dim_labels)
-widgets.show(explorer, vae_views.traversal_figure(race["mlp"], top_dims, labels=dim_labels))
+explorer = views.latent_explorer(race["mlp"], top_dims, labels=dim_labels)
+widgets.show(explorer, views.traversal_figure(race["mlp"], top_dims, labels=dim_labels))
 
 # %% [markdown]
 # Each informative dimension changes something global, such as the garment type, its width, or how dark it is;
@@ -441,7 +438,7 @@ widgets.show(explorer, vae_views.traversal_figure(race["mlp"], top_dims, labels=
 # %%
 quiet = kl_race.argsort()[:4].tolist()
 print("lowest-KL dimensions:", ", ".join(f"z[{d}] {kl_race[d]:.3f} nats" for d in quiet))
-fig = vae_views.traversal_figure(race["mlp"], quiet[:2], labels=[f"z[{d}]" for d in quiet[:2]])
+fig = views.traversal_figure(race["mlp"], quiet[:2], labels=[f"z[{d}]" for d in quiet[:2]])
 fig
 
 # %% [markdown]
@@ -452,14 +449,14 @@ fig
 # %%
 tsne_images = X_test[:cfg.n_tsne]
 tsne_means = train.predict(race["mlp"], tsne_images, method="means").cpu()
-embedding = ae_views.tsne_embedding(tsne_means, seed=cfg.seed)
+embedding = autoencoders.views.tsne_embedding(tsne_means, seed=cfg.seed)
 with torch.no_grad():
     tsne_recs = race["mlp"].decode(tsne_means.to(device)).cpu()
 
 # %% tags=["nbval-ignore-output"]
-view = ae_views.tsne_view(embedding, y_test[:cfg.n_tsne], ds.classes, tsne_images, tsne_recs)
+view = autoencoders.views.tsne_view(embedding, y_test[:cfg.n_tsne], ds.classes, tsne_images, tsne_recs)
 picks = [int((y_test[:cfg.n_tsne] == c).nonzero()[0, 0]) for c in (1, 5, 8, 9)]
-widgets.show(view, ae_views.tsne_figure(embedding, y_test[:cfg.n_tsne], ds.classes, tsne_images, tsne_recs, picks))
+widgets.show(view, autoencoders.views.tsne_figure(embedding, y_test[:cfg.n_tsne], ds.classes, tsne_images, tsne_recs, picks))
 
 # %% [markdown]
 # Walk a class with the slider: the "decoded" image is the decoder's output at the mean, a smoothed version of
@@ -476,11 +473,11 @@ widgets.show(view, ae_views.tsne_figure(embedding, y_test[:cfg.n_tsne], ds.class
 # space (`gen_eval`, lower is better) between prior samples and real test images:
 
 # %%
-classifier, classifier_message = gen_eval.fashion_classifier(use_checkpoint=not cfg.smoke, data=ds)
+classifier, classifier_message = gan.training.evaluation.fashion_classifier(use_checkpoint=not cfg.smoke, data=ds)
 print(classifier_message)
 n_eval = cfg.n_eval
-real_feats = gen_eval.embed(classifier, X_test[:n_eval])
-floor = gen_eval.frechet_distance(real_feats, gen_eval.embed(classifier, X_test[n_eval:2 * n_eval]))
+real_feats = gan.training.evaluation.embed(classifier, X_test[:n_eval])
+floor = gan.training.evaluation.frechet_distance(real_feats, gan.training.evaluation.embed(classifier, X_test[n_eval:2 * n_eval]))
 print(f"real vs real floor at N = {n_eval}: Fréchet distance {floor:.2f} (two disjoint sets of test images)")
 
 
@@ -492,11 +489,11 @@ def prior_samples(model, n, seed=1):
 # %%
 betas = {}
 for beta in cfg.betas:
-    model = vae.MLPVAE(cfg.latent_dim, 400)
+    model = models.MLPVAE(cfg.latent_dim, 400)
     fit(model, X, beta=beta)
-    betas[beta] = {"model": model, **vae.negative_elbo(model, X_test),
-                   "active": vae.active_dimensions(vae.kl_per_dimension(model, X_test)),
-                   "frechet": gen_eval.frechet_distance(gen_eval.embed(classifier, prior_samples(model, n_eval)), real_feats)}
+    betas[beta] = {"model": model, **elbo.negative_elbo(model, X_test),
+                   "active": elbo.active_dimensions(elbo.kl_per_dimension(model, X_test)),
+                   "frechet": gan.training.evaluation.frechet_distance(gan.training.evaluation.embed(classifier, prior_samples(model, n_eval)), real_feats)}
 results.record("vae_beta_rec", {f"beta_{b:g}".replace(".", "_"): r["rec"] for b, r in betas.items()}, unit="nats/image")
 results.record("vae_beta_kl", {f"beta_{b:g}".replace(".", "_"): r["kl"] for b, r in betas.items()}, unit="nats/image")
 results.record("vae_beta_frechet", {f"beta_{b:g}".replace(".", "_"): r["frechet"] for b, r in betas.items()},
@@ -514,7 +511,7 @@ beta_images = X_test[:8]
 with torch.no_grad():
     beta_results = {b: {"recon": r["model"].decode(r["model"].means(beta_images.to(device))).cpu(),
                         "samples": prior_samples(r["model"], 8), "rec": r["rec"], "kl": r["kl"]} for b, r in betas.items()}
-widgets.show(vae_views.beta_viewer(beta_images, beta_results), vae_views.beta_figure(beta_images, beta_results))
+widgets.show(views.beta_viewer(beta_images, beta_results), views.beta_figure(beta_images, beta_results))
 
 # %%
 ordered = sorted(betas)
@@ -559,10 +556,10 @@ collapse_runs = {"plain, beta 1": {}, "beta 4": {"beta": 4.0},
                  "beta 4 + free bits": {"beta": 4.0, "free_bits": cfg.free_bits}}
 collapse = {}
 for name, kwargs in collapse_runs.items():
-    model = vae.MLPVAE(cfg.collapse_latent, 400)
+    model = models.MLPVAE(cfg.collapse_latent, 400)
     fit(model, X, **kwargs)
-    kl_dims = vae.kl_per_dimension(model, X_test)
-    collapse[name] = {"kl_dims": kl_dims, "active": vae.active_dimensions(kl_dims), **vae.negative_elbo(model, X_test)}
+    kl_dims = elbo.kl_per_dimension(model, X_test)
+    collapse[name] = {"kl_dims": kl_dims, "active": elbo.active_dimensions(kl_dims), **elbo.negative_elbo(model, X_test)}
 results.record("vae_active_dims", {name.replace(" + ", "_").replace(", ", "_").replace(" ", "_"): r["active"]
                                    for name, r in collapse.items()}, note=f"of {cfg.collapse_latent}; KL > 0.01 nats")
 print(f"{'run':<20} {'active dims':>11} {'KL':>6} {'rec':>7} {'-ELBO':>7}")
@@ -570,7 +567,7 @@ for name, r in collapse.items():
     print(f"{name:<20} {r['active']:>5} of {cfg.collapse_latent} {r['kl']:>6.1f} {r['rec']:>7.1f} {r['nelbo']:>7.1f}")
 
 # %%
-fig = vae_views.kl_bars_figure({name: r["kl_dims"] for name, r in collapse.items()})
+fig = views.kl_bars_figure({name: r["kl_dims"] for name, r in collapse.items()})
 fig
 
 # %% [markdown]
@@ -597,16 +594,16 @@ fig
 # This model therefore trains on all 60,000 images (three times the steps of the other small models).
 
 # %%
-show_source(vae.CVAE)
-cvae = vae.CVAE(cfg.latent_dim, 400)
+show_source(models.CVAE)
+cvae = models.CVAE(cfg.latent_dim, 400)
 fit(cvae, ds.X_train, y=ds.y_train)
-print(f"CVAE test negative ELBO: {vae.negative_elbo(cvae, X_test, y_test)['nelbo']:.1f} nats (it is told the label)")
+print(f"CVAE test negative ELBO: {elbo.negative_elbo(cvae, X_test, y_test)['nelbo']:.1f} nats (it is told the label)")
 
 # %%
 with torch.no_grad():
     z = torch.randn(8, cfg.latent_dim, generator=torch.Generator().manual_seed(2))
     rows = {name: cvae.eval().decode(z, torch.full((8,), c)) for c, name in enumerate(ds.classes)}
-fig = ae_views.labelled_rows(rows, size=0.62, title="rows: requested class; columns: the same z for every row")
+fig = autoencoders.views.labelled_rows(rows, size=0.62, title="rows: requested class; columns: the same z for every row")
 fig
 
 # %% [markdown]
@@ -651,7 +648,7 @@ print(f"overall: {cvae_hit:.1%} (chance: 10%); reconstructions of real test imag
 # There is no KL term: with a uniform prior over codes it would be a constant.
 
 # %%
-show_source(vae.VectorQuantizer)
+show_source(models.VectorQuantizer)
 
 # %% [markdown]
 # The gradients go where the list says. We backpropagate the decoder's path (a stand-in: the sum of z_q) and the
@@ -659,7 +656,7 @@ show_source(vae.VectorQuantizer)
 
 # %%
 # NBVAL_CHECK_OUTPUT
-quantizer = vae.VectorQuantizer(num_codes=8, code_dim=4)
+quantizer = models.VectorQuantizer(num_codes=8, code_dim=4)
 z_e = torch.randn(2, 4, 3, 3, requires_grad=True)
 z_q, codebook_loss, commitment_loss, indices = quantizer(z_e)
 assert torch.allclose(z_q, quantizer.codebook.weight[indices].permute(0, 3, 1, 2))  # forward: codebook vectors
@@ -678,19 +675,19 @@ for name, loss in [("decoder path (sum of z_q)", z_q.sum()), ("codebook loss", c
 # learn ("dead codes").
 
 # %%
-vqvae = vae.VQVAE(num_codes=64, code_dim=16, channels=32)
+vqvae = models.VQVAE(num_codes=64, code_dim=16, channels=32)
 with torch.no_grad():
     vqvae.quantizer.init_from(vqvae.encoder(X[:512]), seed=cfg.seed)
 vq_loader = batches.Batches(X, batch_size=cfg.batch_size, shuffle=True, drop_last=True, seed=cfg.seed)
 optimizer = torch.optim.Adam(vqvae.parameters(), lr=cfg.lr)
-vq_history = train.fit(vqvae, vq_loader, num_epochs=cfg.vq_epochs, optimizer=optimizer, step=vae.vq_step(0.25), monitor=None)
+vq_history = train.fit(vqvae, vq_loader, num_epochs=cfg.vq_epochs, optimizer=optimizer, step=elbo.vq_step(0.25), monitor=None)
 
 # %%
 with torch.no_grad():
     vq_logits, _, _, vq_indices = vqvae.eval()(X_test[:n_eval])
     vq_recon = torch.sigmoid(vq_logits)
     vae_recon = race["mlp"].decode(race["mlp"].means(X_test[:n_eval]))
-usage = vae.codebook_usage(vq_indices, vqvae.quantizer.num_codes)
+usage = elbo.codebook_usage(vq_indices, vqvae.quantizer.num_codes)
 vq_mse, vae_mse = F.mse_loss(vq_recon, X_test[:n_eval]).item(), F.mse_loss(vae_recon, X_test[:n_eval]).item()
 results.record("vae_vq_codebook_used", usage["used"], note=f"of {vqvae.quantizer.num_codes} codes")
 results.record("vae_vq_perplexity", usage["perplexity"])
@@ -701,7 +698,7 @@ print(f"reconstruction MSE per pixel: VQ-VAE {vq_mse:.4f} (49 symbols of 6 bits 
       f"MLP VAE at its means {vae_mse:.4f}")
 
 # %%
-fig = ae_views.labelled_rows({"test image": X_test[:10], "VQ-VAE": vq_recon[:10], "MLP VAE": vae_recon[:10]}, size=0.7)
+fig = autoencoders.views.labelled_rows({"test image": X_test[:10], "VQ-VAE": vq_recon[:10], "MLP VAE": vae_recon[:10]}, size=0.7)
 fig
 
 # %% [markdown]
@@ -732,21 +729,20 @@ def sharpness(images):
 contenders = {"real test images (floor)": X_test[n_eval:2 * n_eval], "MLP VAE (prior samples)": prior_samples(race["mlp"], n_eval),
               "conv VAE (prior samples)": prior_samples(race["conv"], n_eval)}
 try:
-    from course_utils import gan
     missing = None
 except ImportError:  # chapter 04's module is not part of this copy of the course
     gan, missing = None, "course_utils.gan is not available"
-if gan is not None and not cfg.smoke and not pretrained.has_checkpoint(gan.BEST):  # training it would take many minutes
-    gan, missing = None, f"chapter 04's checkpoint '{gan.BEST}' is not made yet"
+if gan is not None and not cfg.smoke and not checkpoints.has_checkpoint(gan.training.BEST):  # training it would take many minutes
+    gan, missing = None, f"chapter 04's checkpoint '{gan.training.BEST}' is not made yet"
 if gan is None:
     print(f"{missing}, so the GAN row is missing; the VAE rows are measured as usual.")
 else:
-    generator, gan_message = gan.pretrained_generator(use_checkpoint=not cfg.smoke)
+    generator, gan_message = gan.training.pretrained_generator(use_checkpoint=not cfg.smoke)
     print(gan_message)
     with torch.no_grad():
         z = torch.randn(n_eval, generator.latent_dim, generator=torch.Generator().manual_seed(4))
         contenders["GAN (chapter 04)"] = (generator.eval()(z.to(device)).cpu() + 1) / 2  # [-1, 1] -> [0, 1]
-versus = {name: gen_eval.scores(classifier, imgs, real_feats) | {"sharpness": sharpness(imgs) / sharpness(X_test[:n_eval])}
+versus = {name: gan.training.evaluation.scores(classifier, imgs, real_feats) | {"sharpness": sharpness(imgs) / sharpness(X_test[:n_eval])}
           for name, imgs in contenders.items()}
 results.record("vae_vs_gan_frechet", {name.split(" (")[0].replace(" ", "_").lower(): s["frechet"] for name, s in versus.items()},
                note=f"N = {n_eval}, course classifier features")
@@ -756,7 +752,7 @@ for name, s in versus.items():
     print(f"{name:<30} {s['frechet']:>8.2f} {s['classes_covered']:>5}/10 {s['entropy_ratio']:>9.2f} {s['sharpness']:>10.2f}")
 
 # %%
-fig = ae_views.labelled_rows({name.replace(" (", "\n("): imgs[:10] for name, imgs in contenders.items()}, size=0.7)
+fig = autoencoders.views.labelled_rows({name.replace(" (", "\n("): imgs[:10] for name, imgs in contenders.items()}, size=0.7)
 fig
 
 # %% [markdown]
@@ -807,7 +803,7 @@ print("Fréchet distance at N =", n_eval, ":", ", ".join(f"{n} {s['frechet']:.1f
 #
 # **Exercise 1: the Gaussian KL.** Write `kl_to_standard_normal(mu, logvar)` that returns the KL divergence from
 # $\mathcal N(\mu, e^{\text{logvar}})$ to $\mathcal N(0, 1)$ for every element (same shape as `mu`), from the
-# formula of section 2, without calling `vae.gaussian_kl`. The check compares it with a Monte-Carlo estimate.
+# formula of section 2, without calling `elbo.gaussian_kl`. The check compares it with a Monte-Carlo estimate.
 
 # %% jupyter={"source_hidden": true} tags=["solution"]
 def kl_to_standard_normal(mu, logvar):
@@ -856,7 +852,7 @@ class ConditionalVAE(nn.Module):
 
     def forward(self, x, y):
         mu, logvar = self.encode(x, y)
-        return self.decode_logits(vae.reparameterize(mu, logvar), y), mu, logvar
+        return self.decode_logits(elbo.reparameterize(mu, logvar), y), mu, logvar
 
 
 my_cvae = ConditionalVAE(cfg.latent_dim)

@@ -1,0 +1,5 @@
+"""TODO map"""
+
+from . import checks, models, training, views
+
+__all__ = ["checks", "models", "training", "views"]

@@ -1,0 +1,5 @@
+"""TODO map"""
+
+from . import checks, evaluation, models, training, views
+
+__all__ = ["checks", "evaluation", "models", "training", "views"]

@@ -1,0 +1,162 @@
+"""Chapter 03's views of a trained character model: generated text by temperature, and gate activations.
+
+Introduced in chapter 03 (LSTM and GRU). Both widgets follow the course pattern (``widgets.controls_view``):
+the figure's artists are made once and a control only swaps their data. Generated text is drawn into
+the figure (so the slider drives an image) and cached, so revisiting a temperature is instant.
+"""
+
+from __future__ import annotations
+
+import textwrap
+
+import numpy as np
+import torch
+from matplotlib import patheffects
+
+from ..plotting import new_figure
+from . import charlm
+
+TEXT_WIDTH = 72  # characters per line of generated text
+
+
+def _wrap(text: str, width: int = TEXT_WIDTH, max_lines: int = 8) -> str:
+    lines = []
+    for paragraph in text.split("\n"):
+        lines.extend(textwrap.wrap(paragraph, width, replace_whitespace=False, drop_whitespace=False) or [""])
+    return "\n".join(lines[:max_lines])
+
+
+def samples_figure(samples: dict, seed_text: str, title: str | None = None):
+    """One panel per temperature with the text generated after ``seed_text``; returns the figure."""
+    if not samples:
+        raise ValueError("samples_figure needs at least one {temperature: text} entry.")
+    fig, axes = new_figure(len(samples), 1, figsize=(8.2, 1.75 * len(samples)), squeeze=False)
+    for ax, (temperature, text) in zip(axes[:, 0], samples.items()):
+        ax.text(0.0, 1.0, _wrap(seed_text + text), family="monospace", fontsize=8, va="top", ha="left",
+                transform=ax.transAxes)
+        ax.set_title(f"temperature {temperature:g}", fontsize=9, loc="left")
+        ax.set_axis_off()
+    if title:
+        fig.suptitle(title, fontsize=10)
+    return fig
+
+
+def temperature_explorer(model, seed_text: str, temperatures, num_chars: int = 300, seed: int = 0):
+    """Temperature slider and seed-text box; the text the model generates is redrawn in the figure.
+
+    Every (seed text, temperature) pair is sampled with the same random seed, so moving the slider back
+    shows the same text again, and differences come from the temperature alone.
+    """
+    import ipywidgets as w
+
+    from .. import widgets
+
+    temperatures = [float(t) for t in temperatures]
+    if not temperatures or any(t < 0 for t in temperatures):
+        raise ValueError(f"temperatures must be a non-empty list of numbers >= 0, not {temperatures!r}.")
+    charlm.encode(seed_text)  # raises early on a character the model cannot read
+    start = min(temperatures, key=lambda t: abs(t - 1.0))
+    fig, ax = new_figure(figsize=(8.2, 2.4))
+    ax.set_axis_off()
+    body = ax.text(0.0, 1.0, "", family="monospace", fontsize=8, va="top", ha="left", transform=ax.transAxes)
+    cache: dict = {}
+
+    def update(temperature, seed_text):
+        seed_text = charlm.clean_text(seed_text).rstrip("\n") or "The "
+        key = (seed_text, temperature)
+        if key not in cache:
+            g = torch.Generator().manual_seed(seed)
+            cache[key] = charlm.sample(model, seed_text, num_chars, temperature, generator=g)
+        text = cache[key]
+        body.set_text(_wrap(seed_text + text, max_lines=10))
+        ax.set_title(f"temperature {temperature:g}: sampling from softmax(logits / {temperature:g})", fontsize=9, loc="left")
+        distinct = len(set(text))
+        return f"{len(text)} characters generated after the seed; {distinct} different characters used"
+
+    controls = {
+        "temperature": w.SelectionSlider(options=temperatures, value=start, description="temperature",
+                                         continuous_update=False),
+        "seed_text": w.Text(value=seed_text, description="seed text", continuous_update=False),
+    }
+    return widgets.controls_view(controls, fig, update)
+
+
+def _text_grid(text: str, width: int) -> tuple[np.ndarray, list[tuple[int, int, str]]]:
+    rows = -(-len(text) // width)
+    grid = np.full((rows, width), np.nan)
+    cells = []
+    for k, ch in enumerate(text):
+        r, c = divmod(k, width)
+        grid[r, c] = 0.0
+        cells.append((r, c, "⏎" if ch == "\n" else ch))
+    return grid, cells
+
+
+def _unit_grid(values: np.ndarray, grid: np.ndarray, width: int) -> np.ndarray:
+    out = np.full(grid.shape, np.nan)
+    out.flat[: len(values)] = values
+    return out
+
+
+def gate_figure(gates: dict, text: str, gate: str, unit: int, window: int = 32, width: int = 48):
+    """Heat map of one gate (a window of units x characters) over a passage, and the passage coloured by one unit.
+
+    Returns ``(fig, update)``: ``update(gate, unit)`` swaps the data of the existing images.
+    """
+    if gate not in gates:
+        raise ValueError(f"Unknown gate {gate!r}; recorded: {', '.join(gates)}.")
+    T, H = gates[gate].shape
+    if len(text) != T:
+        raise ValueError(f"the passage has {len(text)} characters but the gates cover {T} steps.")
+    if not 0 <= unit < H:
+        raise ValueError(f"unit must lie in [0, {H - 1}], not {unit!r}.")
+    window = min(window, H)
+    grid, cells = _text_grid(text, width)
+    fig, (ax_map, ax_text) = new_figure(2, 1, figsize=(8.4, 5.4), height_ratios=[1.0, 0.2 + 0.09 * grid.shape[0]])
+    heat = ax_map.imshow(np.zeros((window, T)), aspect="auto", cmap="viridis", vmin=0, vmax=1, interpolation="nearest")
+    marker = ax_map.axhline(0, color="#ff3030", lw=1.0)
+    fig.colorbar(heat, ax=ax_map, fraction=0.03, pad=0.01)
+    ax_map.set_xlabel("position in the passage (character)")
+    colored = ax_text.imshow(grid, cmap="viridis", vmin=0, vmax=1, aspect="auto", interpolation="nearest")
+    for r, c, ch in cells:
+        ax_text.text(c, r, ch, ha="center", va="center", fontsize=7, family="monospace", color="black",
+                     path_effects=[patheffects.withStroke(linewidth=1.6, foreground="white")])
+    ax_text.set_xticks([])
+    ax_text.set_yticks([])
+
+    def update(gate, unit):
+        values = gates[gate].detach().float().numpy()           # (T, H)
+        first = int(np.clip(unit - window // 2, 0, H - window))
+        shown, own = values[:, first : first + window], values[:, unit]
+        signed = values.min() < 0                       # gates lie in (0, 1); g, c and h can be negative
+        bound = float(np.abs(shown).max()) or 1.0
+        heat.set_data(shown.T)
+        heat.set_clim(*((-bound, bound) if signed else (0.0, 1.0)))
+        heat.set_extent((-0.5, T - 0.5, first + window - 0.5, first - 0.5))
+        marker.set_ydata([unit, unit])
+        ax_map.set_ylabel(f"unit ({first}–{first + window - 1})")
+        ax_map.set_title(f"'{gate}' activation of units {first}–{first + window - 1} (red line: unit {unit})", fontsize=9)
+        colored.set_data(_unit_grid(own, grid, width))
+        own_bound = float(np.abs(own).max()) or 1.0     # the unit's own range, so its changes stay visible
+        colored.set_clim(*((-own_bound, own_bound) if signed else (0.0, 1.0)))
+        scale = f", scaled to ±{own_bound:.2g}" if signed else ""
+        ax_text.set_title(f"the passage, each character coloured by unit {unit}'s '{gate}' value{scale}", fontsize=9)
+        return f"unit {unit}, {gate}: mean {values[:, unit].mean():.2f}, min {values[:, unit].min():.2f}, max {values[:, unit].max():.2f}"
+
+    update(gate, unit)
+    return fig, update
+
+
+def gate_viewer(gates: dict, text: str, gate: str = "forget", unit: int = 0):
+    """Dropdown for the gate and slider for the unit, redrawing ``gate_figure`` in place."""
+    import ipywidgets as w
+
+    from .. import widgets
+
+    fig, update = gate_figure(gates, text, gate, unit)
+    H = next(iter(gates.values())).shape[1]
+    controls = {
+        "gate": w.Dropdown(options=list(gates), value=gate, description="gate"),
+        "unit": w.IntSlider(value=unit, min=0, max=H - 1, description="unit", continuous_update=False),
+    }
+    return widgets.controls_view(controls, fig, update)

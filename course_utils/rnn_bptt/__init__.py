@@ -1,0 +1,5 @@
+"""TODO map"""
+
+from . import checks, gradients, tasks, views
+
+__all__ = ["checks", "gradients", "tasks", "views"]

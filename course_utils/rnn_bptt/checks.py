@@ -1,0 +1,141 @@
+"""Auto-checks for the chapter exercises: call one on your answer, read "passed" or a specific hint.
+
+Each check returns True/False and prints one line. An answer that is missing (``None``) or still
+raises ``NotImplementedError`` is reported as "not yet solved", never as a crash.
+"""
+
+from __future__ import annotations
+
+import itertools
+
+import torch
+import torch.nn as nn
+
+from ..checks import attempt, report
+
+
+def _grads_case(seed: int):
+    g = torch.Generator().manual_seed(seed)
+    params = [nn.Parameter(torch.zeros(*shape)) for shape in [(4, 3), (5,), (2, 2), (3,)]]
+    for p, scale in zip(params[:3], (1.0, 3.0, 0.2)):
+        p.grad = torch.randn(p.shape, generator=g) * scale
+    return params  # the last parameter has no gradient
+
+
+def _per_tensor_clip(grads, max_norm):
+    return [g * min(1.0, max_norm / (g.norm().item() + 1e-6)) for g in grads]
+
+
+def check_clip_by_total_norm(fn) -> bool:
+    """Exercise 02.1: ``fn(parameters, max_norm)`` clips all gradients together, in place, and returns the norm."""
+    title = "clipping by norm"
+    if fn is None:
+        return report(title, False, "not yet solved - define clip_by_total_norm(parameters, max_norm).")
+    for seed, max_norm in [(0, 0.5), (1, 1e3), (2, 2.0)]:
+        params, reference = _grads_case(seed), _grads_case(seed)
+        before = [p.grad.clone() for p in params if p.grad is not None]
+        truth = nn.utils.clip_grad_norm_(reference, max_norm).item()
+        got, failed = attempt(title, fn, params, max_norm)
+        if failed is not None:
+            return failed
+        after = [p.grad for p in params if p.grad is not None]
+        wanted = [p.grad for p in reference if p.grad is not None]
+        if params[-1].grad is not None:
+            return report(title, False, "a parameter without a gradient got one; skip parameters whose .grad is None.")
+        if all(torch.allclose(a, w, rtol=1e-4, atol=1e-7) for a, w in zip(after, wanted)):
+            if got is None:
+                return report(title, False, "the gradients are right, but return the total norm measured before clipping.")
+            value = float(got)
+            if abs(value - truth) > 1e-4 * truth:
+                hint = " (that is the norm after clipping)" if abs(value - min(truth, max_norm)) < 1e-3 else ""
+                return report(title, False, f"returned {value:.4f}, expected the norm before clipping, {truth:.4f}{hint}.")
+            continue
+        if all(torch.equal(a, b) for a, b in zip(after, before)) and truth > max_norm:
+            return report(title, False, "the gradients were not changed: scale each p.grad in place, e.g. p.grad.mul_(factor).")
+        if truth <= max_norm:
+            return report(title, False, f"the total norm {truth:.3g} is below max_norm={max_norm:g}, so the gradients must stay "
+                                        "as they are: the factor is min(1, max_norm / norm).")
+        if all(torch.allclose(a, w, rtol=1e-4, atol=1e-7) for a, w in zip(after, _per_tensor_clip(before, max_norm))):
+            return report(title, False, "you clipped each tensor on its own; the norm is over all gradients together, "
+                                        "sqrt(sum of every squared entry), and one factor scales them all.")
+        return report(title, False, f"with max_norm={max_norm:g} the clipped gradients differ from clip_grad_norm_'s; every "
+                                    "gradient is multiplied by the same factor max_norm / total_norm.")
+    return report(title, True, "same gradients and same returned norm as torch.nn.utils.clip_grad_norm_, "
+                               "with and without clipping, and parameters without a gradient are skipped.")
+
+
+def check_rnn_shapes(fn) -> bool:
+    """Exercise 02.2: ``fn(batch_size, seq_len, input_size, hidden_size, num_layers, bidirectional)`` -> (output, h_n) shapes."""
+    title = "RNN shapes"
+    if fn is None:
+        return report(title, False, "not yet solved - define rnn_shapes(batch_size, seq_len, input_size, hidden_size, num_layers, bidirectional=False).")
+    cases = list(itertools.product([1, 3], [1, 5], [2], [4, 6], [1, 2, 3], [False, True]))
+    for B, T, D, H, L, bi in cases:
+        rnn = nn.RNN(D, H, num_layers=L, batch_first=True, bidirectional=bi)
+        with torch.no_grad():
+            out, h_n = rnn(torch.zeros(B, T, D))
+        truth = (tuple(out.shape), tuple(h_n.shape))
+        got, failed = attempt(title, fn, B, T, D, H, L, bidirectional=bi)
+        if failed is not None:
+            return failed
+        try:
+            got = (tuple(got[0]), tuple(got[1]))
+        except (TypeError, IndexError):
+            return report(title, False, f"return two shapes, (output_shape, h_n_shape), not {got!r}.")
+        if got == truth:
+            continue
+        case = f"batch {B}, length {T}, hidden {H}, {L} layer(s), bidirectional={bi}"
+        directions = 2 if bi else 1
+        if got[1] == (B, L * directions, H):
+            hint = "h_n is never batch first: it is (num_layers * directions, batch, hidden) even with batch_first=True."
+        elif got[0] == (T, B, directions * H):
+            hint = "with batch_first=True the output is (batch, seq_len, ...)."
+        elif bi and got[0] == (B, T, H):
+            hint = "a bidirectional RNN concatenates both directions: the output's last dimension is 2 * hidden_size."
+        elif bi and got[1][0] == L:
+            hint = "h_n has one entry per layer *and* per direction: num_layers * 2 for a bidirectional RNN."
+        elif got[0][-1] != directions * H:
+            hint = "the output holds the top layer's states, so its last dimension is hidden_size (times 2 if bidirectional), not input_size."
+        else:
+            hint = "compare with what nn.RNN returns for this case."
+        return report(title, False, f"for {case} nn.RNN gives output {truth[0]} and h_n {truth[1]}, yours {got[0]} and {got[1]}; {hint}")
+    return report(title, True, f"output and h_n shapes match nn.RNN(batch_first=True) in all {len(cases)} cases.")
+
+
+def check_longest_solved(fn) -> bool:
+    """Exercise 02.3: ``fn(accuracy_at, distances, threshold=0.9)`` finds the last solved distance by bisection."""
+    title = "longest solved distance"
+    if fn is None:
+        return report(title, False, "not yet solved - define longest_solved(accuracy_at, distances, threshold=0.9).")
+    distances = [3, 5, 8, 12, 16, 20, 25, 30, 40, 50, 60, 80]
+    limit = len(distances).bit_length() + 1  # bisection needs ceil(log2(n + 1)) calls; one spare
+    most_calls = 0
+    for threshold in (0.9, 0.5):
+        for cut in range(-1, len(distances)):
+            calls = []
+
+            def accuracy_at(d, cut=cut, threshold=threshold, calls=calls):
+                if d not in distances:
+                    raise ValueError(f"accuracy_at was asked about distance {d}, which is not in `distances`.")
+                calls.append(d)
+                i = distances.index(d)
+                return threshold if i == cut else (1.0 if i < cut else 0.125)  # exactly the threshold counts as solved
+
+            expected = distances[cut] if cut >= 0 else None
+            got, failed = attempt(title, fn, accuracy_at, list(distances), threshold=threshold)
+            if failed is not None:
+                return failed
+            if got != expected:
+                if cut < 0:
+                    hint = "when even the shortest distance fails, return None."
+                elif (got is None and cut == 0) or (got in distances and abs(distances.index(got) - cut) == 1):
+                    hint = "off by one: 'reaches the threshold' means accuracy >= threshold, and keep the last success, not the first failure."
+                else:
+                    hint = "keep the largest distance whose accuracy is >= threshold."
+                return report(title, False, f"with threshold {threshold} and accuracy falling after distance {expected}, "
+                                            f"you returned {got!r}; {hint}")
+            most_calls = max(most_calls, len(calls))
+    if most_calls > limit:
+        return report(title, False, f"right answers, but up to {most_calls} models trained for {len(distances)} distances; "
+                                    f"bisection needs at most {limit}: test the middle, then keep the half that can still hold the answer.")
+    return report(title, True, f"right answer for every cut-off (and none), with at most {limit} models trained per search.")

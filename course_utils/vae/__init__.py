@@ -1,0 +1,5 @@
+"""TODO map"""
+
+from . import checks, elbo, models, training, views
+
+__all__ = ["checks", "elbo", "models", "training", "views"]
