@@ -11,14 +11,21 @@ import torch.nn.functional as F
 
 
 def _check_images(x: torch.Tensor, fn: str) -> None:
-    if not isinstance(x, torch.Tensor) or x.dim() != 4:
-        shape = tuple(x.shape) if isinstance(x, torch.Tensor) else type(x).__name__
-        raise ValueError(f"{fn} expects a batch of images shaped (B, C, H, W), got {shape}.")
+    if not isinstance(x, torch.Tensor):
+        raise TypeError(f"{fn}: x must be a tensor of images shaped (B, C, H, W), not {type(x).__name__}.")
+    if x.dim() != 4:
+        raise ValueError(f"{fn}: x must be a batch of images shaped (B, C, H, W), got shape {tuple(x.shape)}.")
+
+
+def _check_p(p, fn: str) -> None:
+    if isinstance(p, bool) or not isinstance(p, (int, float)) or not 0 <= p <= 1:
+        raise ValueError(f"{fn}: p must be a probability in [0, 1], not {p!r}.")
 
 
 def random_flip(x: torch.Tensor, p: float = 0.5) -> torch.Tensor:
     """Mirror each image left-right with probability ``p``."""
     _check_images(x, "random_flip")
+    _check_p(p, "random_flip")
     flip = torch.rand(x.shape[0], device=x.device) < p
     return torch.where(flip[:, None, None, None], x.flip(-1), x)
 
@@ -26,6 +33,8 @@ def random_flip(x: torch.Tensor, p: float = 0.5) -> torch.Tensor:
 def random_shift(x: torch.Tensor, max_shift: int = 2) -> torch.Tensor:
     """Translate each image by a random whole number of pixels in [-max_shift, max_shift], zero-filled."""
     _check_images(x, "random_shift")
+    if isinstance(max_shift, bool) or not isinstance(max_shift, int) or max_shift < 0:
+        raise ValueError(f"random_shift: max_shift must be a non-negative int, not {max_shift!r}.")
     if max_shift == 0:
         return x
     B, _, H, W = x.shape
@@ -41,13 +50,20 @@ def random_shift(x: torch.Tensor, max_shift: int = 2) -> torch.Tensor:
 
 
 def random_erase(x: torch.Tensor, size: int = 8, p: float = 0.5) -> torch.Tensor:
-    """Zero a random ``size``×``size`` square in each image with probability ``p`` (cutout)."""
+    """Zero a random ``size``×``size`` square in each image with probability ``p`` (cutout).
+
+    The square's top-left corner is uniform over [-size + 1, H - 1], so it may hang over the border (then the part
+    inside the image is erased) and every pixel is equally likely to be covered.
+    """
     _check_images(x, "random_erase")
     B, _, H, W = x.shape
-    cy = torch.randint(0, H, (B,), device=x.device)[:, None, None]
-    cx = torch.randint(0, W, (B,), device=x.device)[:, None, None]
+    if isinstance(size, bool) or not isinstance(size, int) or not 1 <= size <= min(H, W):
+        raise ValueError(f"random_erase: size must be an int from 1 to {min(H, W)}, not {size!r}.")
+    _check_p(p, "random_erase")
+    top = torch.randint(-size + 1, H, (B,), device=x.device)[:, None, None]
+    left = torch.randint(-size + 1, W, (B,), device=x.device)[:, None, None]
     ys = torch.arange(H, device=x.device)[None, :, None]
     xs = torch.arange(W, device=x.device)[None, None, :]
-    box = ((ys - cy).abs() <= size // 2) & ((xs - cx).abs() <= size // 2)
+    box = (ys >= top) & (ys < top + size) & (xs >= left) & (xs < left + size)
     box &= (torch.rand(B, device=x.device) < p)[:, None, None]
     return x.masked_fill(box[:, None], 0.0)

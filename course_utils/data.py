@@ -10,16 +10,19 @@ Introduced in chapter 01. ``load_fashion_mnist()`` looks for the data in this or
 4. the small real subset shipped inside this package (4,000 training and 1,000 test images),
    with one warning line when a full-size run has to fall back to it.
 
-MNIST and CIFAR-10 are selectable by name through ``load_dataset`` (cache, then download).
+Every copy is checked before use: IDX format, 28x28 images, labels 0..9, as many labels as images, and the
+SHA-256 of each file; a damaged copy is skipped with a warning and the next source is used.
 """
 
 from __future__ import annotations
 
 import gzip
+import hashlib
 import os
 import shutil
 import socket
 import struct
+import uuid
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,10 +37,7 @@ FASHION_CLASSES = [
     "T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
     "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot",
 ]
-MNIST_CLASSES = [str(i) for i in range(10)]
-CIFAR10_CLASSES = ["airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck"]
-
-DATASETS = ("fashion_mnist", "mnist", "cifar10")
+DATASETS = ("fashion_mnist",)
 SYSTEM_FASHION_DIR = Path("/usr/share/datasets/fashion-mnist")
 BUNDLED_DIR = Path(__file__).parent / "_data" / "fashion_mnist_subset"
 IDX_FILES = {
@@ -45,6 +45,23 @@ IDX_FILES = {
     "train_labels": "train-labels-idx1-ubyte",
     "test_images": "t10k-images-idx3-ubyte",
     "test_labels": "t10k-labels-idx1-ubyte",
+}
+# SHA-256 of the four decompressed IDX files. Zalando publishes MD5s of its .gz files (torchvision checks those
+# when it downloads); Debian's package recompresses them, so the course checks the decompressed bytes, which are
+# the same whichever source they came from. Computed from Debian's dataset-fashion-mnist; the label files hold
+# 6,000 training and 1,000 test images of each class, as the data set's paper says.
+FASHION_SHA256 = {
+    "train-images-idx3-ubyte": "c59f468a2f672dc815687fe0f83887768d799fd8a3f3276145d20f83aa44d888",
+    "train-labels-idx1-ubyte": "bad3541b69d912435c50bb6ba87bec294ff4f6a2e1246121d8633921760443d9",
+    "t10k-images-idx3-ubyte": "5b4141f0afbad91edebe8549f8fcffe087ea10ca49f1dbef5c9a5cd8815ce37b",
+    "t10k-labels-idx1-ubyte": "0402a96d92fd2663957122ceb108a494c5af83dab82d92729df917d7dec38c34",
+}
+# The same for the subset that ships in course_utils/_data (made by scripts/make_fashion_subset.py).
+BUNDLED_SHA256 = {
+    "train-images-idx3-ubyte": "bee68911081ead77c91b0fe2d896e615e9872949b1e4d41a33378559096928a7",
+    "train-labels-idx1-ubyte": "64e77ccf141b6a83d3b2f896dec2f2ec6d090f6c95d9739e7fe86d1542ff8864",
+    "t10k-images-idx3-ubyte": "394104a6f5ba99caebb0b9c904bc9c73c63cdb0ac4ac41ef00c0dc9473ebc6ee",
+    "t10k-labels-idx1-ubyte": "18091a5c403ddd87a17a68e601b69d0cdea6196dec556a7d4066367c07acddd4",
 }
 HOW_TO_GET_FASHION = (
     "get it with `sudo apt-get install dataset-fashion-mnist` (Debian/Ubuntu), or run once with a "
@@ -58,6 +75,14 @@ class DataNotFoundError(FileNotFoundError):
 
 class SubsetWarning(UserWarning):
     """A full-size run is using the small bundled subset instead of the full data."""
+
+
+class DamagedDataWarning(UserWarning):
+    """A copy of the data failed its checks and was skipped; the next source is used instead."""
+
+
+class DataError(ValueError):
+    """Data on disk is damaged or is not what it claims to be."""
 
 
 @dataclass
@@ -82,23 +107,36 @@ class ImageData:
 def data_dir(root: str | os.PathLike | None = None) -> Path:
     """The cache directory: ``root`` if given, else ``$COURSE_DATA_DIR``, else ``~/.cache/course_utils``."""
     if root is not None:
+        if not isinstance(root, (str, os.PathLike)):
+            raise TypeError(f"root must be a folder path (str or Path), not {type(root).__name__}.")
         return Path(root).expanduser()
     return runtime.cache_dir()
 
 
+def _read_bytes(path: Path) -> bytes:
+    opener = gzip.open if path.suffix == ".gz" else open
+    try:
+        with opener(path, "rb") as f:
+            return f.read()
+    except (EOFError, gzip.BadGzipFile, OSError) as err:
+        if isinstance(err, (FileNotFoundError, PermissionError)):
+            raise
+        raise DataError(f"{path} cannot be read ({type(err).__name__}: {err}): the file is truncated or damaged.") from None
+
+
 def read_idx(path: str | os.PathLike) -> np.ndarray:
     """Read an IDX file (plain or .gz) of unsigned bytes into a NumPy array of its stored shape."""
-    path = Path(path)
-    opener = gzip.open if path.suffix == ".gz" else open
-    with opener(path, "rb") as f:
-        raw = f.read()
+    return _parse_idx(_read_bytes(Path(path)), Path(path))
+
+
+def _parse_idx(raw: bytes, path: Path) -> np.ndarray:
     if len(raw) < 4 or raw[0] != 0 or raw[1] != 0 or raw[2] != 0x08:
-        raise ValueError(f"{path} is not an IDX file of unsigned bytes (its header is {raw[:4]!r}).")
+        raise DataError(f"{path} is not an IDX file of unsigned bytes (its header is {raw[:4]!r}).")
     ndim = raw[3]
     dims = struct.unpack(">" + "I" * ndim, raw[4 : 4 + 4 * ndim])
     data = np.frombuffer(raw, dtype=np.uint8, offset=4 + 4 * ndim)
     if data.size != int(np.prod(dims)):
-        raise ValueError(f"{path} is truncated: header says {dims}, found {data.size} bytes of data.")
+        raise DataError(f"{path} is truncated: header says {dims}, found {data.size} bytes of data.")
     return data.reshape(dims)
 
 
@@ -119,9 +157,30 @@ def _idx_set_in(folder: Path, suffix: str) -> dict | None:
     return paths if all(p.is_file() for p in paths.values()) else None
 
 
-def _arrays_from_idx(paths: dict) -> tuple:
-    X_train, y_train = read_idx(paths["train_images"]), read_idx(paths["train_labels"])
-    X_test, y_test = read_idx(paths["test_images"]), read_idx(paths["test_labels"])
+def check_fashion_arrays(X_train, y_train, X_test, y_test, where: str = "the data") -> None:
+    """Refuse arrays that are not a Fashion-MNIST-shaped set: (N, 28, 28) uint8 images, N labels in 0..9."""
+    for split, X, y in (("training", X_train, y_train), ("test", X_test, y_test)):
+        if X.ndim != 3 or X.shape[1:] != (28, 28):
+            raise DataError(f"{where}: the {split} images are shaped {X.shape}, not (N, 28, 28).")
+        if y.ndim != 1 or len(y) != len(X):
+            raise DataError(f"{where}: {len(X)} {split} images but {len(y)} labels.")
+        if len(y) == 0 or y.max() > 9:
+            raise DataError(f"{where}: {split} labels must be 0..9, found up to {y.max() if len(y) else 'none'}.")
+
+
+def _load_idx_set(paths: dict, digests: dict | None) -> tuple:
+    """The four arrays of an IDX set, each file's decompressed bytes checked against ``digests`` (name -> sha256)."""
+    arrays = {}
+    for key, path in paths.items():
+        raw = _read_bytes(path)
+        if digests is not None:
+            actual = hashlib.sha256(raw).hexdigest()
+            if actual != digests[IDX_FILES[key]]:
+                raise DataError(f"{path} has SHA-256 {actual[:12]}…, expected {digests[IDX_FILES[key]][:12]}…: "
+                                "it is damaged or not the Fashion-MNIST file of that name.")
+        arrays[key] = _parse_idx(raw, path)
+    X_train, y_train, X_test, y_test = (arrays[k] for k in ("train_images", "train_labels", "test_images", "test_labels"))
+    check_fashion_arrays(X_train, y_train, X_test, y_test, where=str(next(iter(paths.values())).parent))
     return X_train[:, None], y_train, X_test[:, None], y_test
 
 
@@ -137,20 +196,53 @@ def _online(url: str, timeout: float = 3.0) -> bool:
         return False
 
 
-def _find_fashion(root: Path, download: bool) -> tuple[tuple | None, str]:
-    raw = root / "FashionMNIST" / "raw"
-    paths = _idx_set_in(raw, "")
-    if paths:
-        return _arrays_from_idx(paths), f"cache ({raw})"
-    system = _idx_set_in(SYSTEM_FASHION_DIR, ".gz")
-    if system:
-        raw.mkdir(parents=True, exist_ok=True)
-        for key, gz in system.items():
-            tmp = raw / (IDX_FILES[key] + ".part")
+def _skip(what: str, err: Exception) -> None:
+    warnings.warn(f"Skipping {what}: {err}", DamagedDataWarning, stacklevel=4)
+
+
+def _fill_cache(raw: Path, gz_paths: dict) -> None:
+    """Decompress the .gz set into ``raw``; each file through a temporary name, renamed when complete, so two
+    processes filling the cache at once never see (or leave) half a file."""
+    raw.mkdir(parents=True, exist_ok=True)
+    for key, gz in gz_paths.items():
+        tmp = raw / f".{IDX_FILES[key]}.{os.getpid()}.{uuid.uuid4().hex[:8]}.part"
+        try:
             with gzip.open(gz, "rb") as src, open(tmp, "wb") as dst:
                 shutil.copyfileobj(src, dst)
-            tmp.replace(raw / IDX_FILES[key])
-        return _arrays_from_idx(_idx_set_in(raw, "")), f"system copy {SYSTEM_FASHION_DIR}, decompressed into {raw}"
+            os.replace(tmp, raw / IDX_FILES[key])
+        finally:
+            tmp.unlink(missing_ok=True)
+
+
+def find_fashion(root: Path, download: bool) -> tuple[tuple | None, str]:
+    """The full Fashion-MNIST as four uint8 arrays and a description of where it came from, or ``(None, why)``.
+
+    Looks in the cache, then Debian's copy (decompressed into the cache), then downloads (if ``download`` and
+    online). Every copy is checked (IDX format, 28x28 images, labels 0..9, equal counts, SHA-256); a damaged one
+    is skipped with one ``DamagedDataWarning`` and the next source is tried.
+    """
+    raw = Path(root) / "FashionMNIST" / "raw"
+    paths = _idx_set_in(raw, "")
+    if paths:
+        try:
+            return _load_idx_set(paths, FASHION_SHA256), f"cache ({raw})"
+        except DataError as err:
+            _skip(f"the cached Fashion-MNIST in {raw} (delete that folder to rebuild it)", err)
+    system = _idx_set_in(SYSTEM_FASHION_DIR, ".gz")
+    if system:
+        try:
+            arrays = _load_idx_set(system, FASHION_SHA256)
+        except DataError as err:
+            _skip(f"the system copy in {SYSTEM_FASHION_DIR}", err)
+        else:
+            try:
+                _fill_cache(raw, system)
+                return arrays, f"system copy {SYSTEM_FASHION_DIR}, decompressed into {raw}"
+            except OSError as err:
+                warnings.warn(f"Cannot write the data cache {raw} ({type(err).__name__}: {err}); reading "
+                              f"{SYSTEM_FASHION_DIR} directly each time. Set COURSE_DATA_DIR to a writable folder "
+                              "to cache it.", stacklevel=3)
+                return arrays, f"system copy {SYSTEM_FASHION_DIR} (not cached: {raw} is not writable)"
     if download:
         from torchvision.datasets import FashionMNIST
 
@@ -163,47 +255,22 @@ def _find_fashion(root: Path, download: bool) -> tuple[tuple | None, str]:
                 warnings.warn(f"Fashion-MNIST download failed ({err}); trying the bundled subset.", stacklevel=3)
             paths = _idx_set_in(raw, "")
             if paths:
-                return _arrays_from_idx(paths), f"downloaded by torchvision into {raw}"
+                try:
+                    return _load_idx_set(paths, FASHION_SHA256), f"downloaded by torchvision into {raw}"
+                except DataError as err:
+                    _skip("the downloaded copy", err)
     return None, f"not in {raw}, not in {SYSTEM_FASHION_DIR}, download unavailable"
 
 
 def _bundled_fashion() -> tuple | None:
     paths = _idx_set_in(BUNDLED_DIR, ".gz")
-    return _arrays_from_idx(paths) if paths else None
-
-
-def _torchvision_set(name: str, root: Path, download: bool) -> tuple[tuple, str]:
-    from torchvision import datasets
-
-    cls = {"mnist": datasets.MNIST, "cifar10": datasets.CIFAR10}[name]
-    pretty = {"mnist": "MNIST", "cifar10": "CIFAR-10"}[name]
-    try:
-        train, test = cls(str(root), train=True), cls(str(root), train=False)
-        source = f"cache ({root})"
-    except RuntimeError:
-        url = cls.mirrors[0] if hasattr(cls, "mirrors") else cls.url
-        if not (download and _online(url)):
-            raise DataNotFoundError(
-                f"{pretty} is not in {root} and cannot be downloaded here (offline, or download=False): "
-                f"run once with a network connection so torchvision downloads it into {root}, "
-                f"or use name='fashion_mnist', which works offline."
-            ) from None
-        train = cls(str(root), train=True, download=True)
-        test = cls(str(root), train=False, download=True)
-        source = f"downloaded by torchvision into {root}"
-
-    def arrays(ds):
-        X = np.asarray(ds.data)
-        X = X[:, None] if X.ndim == 3 else X.transpose(0, 3, 1, 2)
-        return X, np.asarray(ds.targets)
-
-    return (*arrays(train), *arrays(test)), source
+    return _load_idx_set(paths, BUNDLED_SHA256) if paths else None
 
 
 def _take(X: np.ndarray, y: np.ndarray, n: int | None, what: str, source: str, seed: int):
     if n is None:
         return X, y
-    if not isinstance(n, int) or n <= 0:
+    if not isinstance(n, int) or isinstance(n, bool) or n <= 0:
         raise ValueError(f"{what} must be a positive int or None, not {n!r}.")
     if n > len(X):
         raise ValueError(f"{what}={n} but only {len(X)} images are available from {source}.")
@@ -221,17 +288,21 @@ def load_dataset(
     allow_subset: bool = True,
     seed: int = 0,
 ) -> ImageData:
-    """Load a data set by name ('fashion_mnist', 'mnist', 'cifar10') as in-memory tensors.
+    """Load a data set by name (the course uses one: 'fashion_mnist') as in-memory tensors.
 
     ``n_train``/``n_test`` keep a fixed random subset (same ``seed``, same images). For Fashion-MNIST,
     when no full copy is found and ``allow_subset`` is true, the bundled subset is used.
     """
-    key = name.lower().replace("-", "_")
+    key = name.lower().replace("-", "_") if isinstance(name, str) else name
     if key not in DATASETS:
         raise ValueError(f"Unknown dataset name {name!r}; choose one of {', '.join(DATASETS)}.")
+    if not isinstance(download, bool) or not isinstance(allow_subset, bool):
+        raise TypeError(f"download and allow_subset must be True or False, not {download!r} and {allow_subset!r}.")
+    if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
+        raise ValueError(f"seed must be a non-negative int, not {seed!r}.")
     root = data_dir(root)
     if key == "fashion_mnist":
-        arrays, source = _find_fashion(root, download)
+        arrays, source = find_fashion(root, download)
         if arrays is None:
             raw = root / "FashionMNIST" / "raw"
             bundled = _bundled_fashion() if allow_subset else None
@@ -249,9 +320,6 @@ def load_dataset(
                     stacklevel=2,
                 )
         classes = FASHION_CLASSES
-    else:
-        arrays, source = _torchvision_set(key, root, download)
-        classes = MNIST_CLASSES if key == "mnist" else CIFAR10_CLASSES
     X_train, y_train, X_test, y_test = arrays
     X_train, y_train = _take(X_train, y_train, n_train, "n_train", source, seed)
     X_test, y_test = _take(X_test, y_test, n_test, "n_test", source, seed + 1)

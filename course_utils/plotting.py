@@ -160,8 +160,13 @@ def plot_confusion_matrix(y_true, y_pred, classes, normalize: bool = True, title
     from sklearn.metrics import confusion_matrix
 
     y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
-    if y_true.shape != y_pred.shape:
-        raise ValueError(f"y_true and y_pred must have the same shape, got {y_true.shape} and {y_pred.shape}.")
+    if y_true.shape != y_pred.shape or y_true.ndim != 1 or len(y_true) == 0:
+        raise ValueError(f"y_true and y_pred must be equally long, non-empty 1-D label arrays, got shapes {y_true.shape} "
+                         f"and {y_pred.shape}.")
+    for name, y in (("y_true", y_true), ("y_pred", y_pred)):
+        if not np.issubdtype(y.dtype, np.integer) or y.min() < 0 or y.max() >= len(classes):
+            raise ValueError(f"{name} must hold integer labels 0..{len(classes) - 1} (one per class name), "
+                             f"found {y.dtype} values from {y.min()} to {y.max()}.")
     cm = confusion_matrix(y_true, y_pred, labels=range(len(classes))).astype(float)
     if normalize:
         cm = cm / np.maximum(cm.sum(1, keepdims=True), 1)

@@ -8,6 +8,7 @@ so it can wrap an expression.
 
 from __future__ import annotations
 
+import fcntl
 import json
 import math
 import numbers
@@ -37,11 +38,23 @@ def record(key: str, value, unit: str = "", note: str = ""):
     path = results_file()
     if path is None:
         return value
-    stored = json.loads(path.read_text()) if path.is_file() and path.stat().st_size else {}
+    if not isinstance(unit, str) or not isinstance(note, str):
+        raise TypeError(f"unit and note must be strings, not {unit!r} and {note!r}.")
     plain = {str(k): float(v) for k, v in value.items()} if isinstance(value, dict) else float(value)
-    stored[key] = {"value": plain, "unit": unit, "note": note}
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(stored, indent=2, sort_keys=True) + "\n")
+    # Read-modify-write under an exclusive lock, then an atomic rename: concurrent records never lose or
+    # corrupt each other's entries (two notebooks may run at once).
+    with open(path.with_name(path.name + ".lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            stored = json.loads(path.read_text()) if path.is_file() and path.stat().st_size else {}
+        except json.JSONDecodeError as err:
+            raise ValueError(f"{path} (COURSE_RESULTS) is not valid JSON ({err}); delete it or point "
+                             f"{RESULTS_ENV} at a new file.") from None
+        stored[key] = {"value": plain, "unit": unit, "note": note}
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        tmp.write_text(json.dumps(stored, indent=2, sort_keys=True) + "\n")
+        os.replace(tmp, path)
     return value
 
 

@@ -68,5 +68,22 @@ def test_augmentations():
     assert len({(r.item(), c.item()) for r, c in zip(rows, cols)}) > 5  # really random per image
     erased = augment.random_erase(torch.ones(32, 1, 12, 12), size=4, p=1.0)
     assert torch.all((erased == 0).sum((1, 2, 3)) > 0)
+
+
+def test_random_erase_erases_exactly_a_size_by_size_square():
+    erased = augment.random_erase(torch.ones(2000, 1, 28, 28), size=8, p=1.0)
+    counts = (erased == 0).sum((1, 2, 3))
+    assert counts.max() == 64  # inside the image: exactly 8 x 8 (it was 9 x 9)
+    assert (counts == 64).float().mean() > 0.3 and counts.min() >= 1  # 21² of 35² corners lie fully inside
+    rows = (erased[:, 0] == 0).any(2)  # (B, H): which rows hold erased pixels
+    assert rows.sum(1).max() == 8
+    coverage = (erased == 0).float().mean(0)[0]  # every pixel about equally likely to be covered
+    assert coverage.min() > 0.3 * coverage.max()
+    kept = augment.random_erase(torch.ones(500, 1, 28, 28), size=8, p=0.0)
+    assert torch.all(kept == 1)
+    with pytest.raises(ValueError, match="size must be an int from 1 to 28"):
+        augment.random_erase(torch.ones(2, 1, 28, 28), size=40)
+    with pytest.raises(ValueError, match="p must be a probability"):
+        augment.random_erase(torch.ones(2, 1, 28, 28), p=1.5)
     with pytest.raises(ValueError, match=r"\(B, C, H, W\)"):
         augment.random_flip(torch.zeros(8, 8))

@@ -28,7 +28,7 @@ def test_plotting_bad_inputs():
         plotting.plot_feature_maps(torch.rand(7, 7))
     with pytest.raises(ValueError, match="History returned by train.fit"):
         plotting.plot_history(train.History())
-    with pytest.raises(ValueError, match="same shape"):
+    with pytest.raises(ValueError, match="equally long"):
         plotting.plot_confusion_matrix([0, 1], [0], ["a", "b"])
 
 
@@ -125,3 +125,12 @@ def test_plot_history_takes_any_mapping_of_lists():
         plotting.plot_history({"train_loss": [1.0, 2.0], "val_loss": [1.0]})
     with pytest.raises(KeyError, match="not in the history"):
         plotting.plot_history({"train_loss": [1.0]}, keys=["val_loss"])
+
+
+def test_confusion_matrix_refuses_labels_outside_the_classes():
+    with pytest.raises(ValueError, match=r"y_true must hold integer labels 0..1"):
+        plotting.plot_confusion_matrix([0, 1, 2], [0, 1, 1], ["a", "b"])  # label 2 has no class name
+    with pytest.raises(ValueError, match=r"y_pred must hold integer labels"):
+        plotting.plot_confusion_matrix([0, 1], [0, -1], ["a", "b"])
+    fig = plotting.plot_confusion_matrix([0, 1, 1, 1], [0, 1, 0, 1], ["a", "b"], normalize=False)
+    assert [t.get_text() for t in fig.axes[0].texts] == ["1", "1", "2"]  # counts, none dropped

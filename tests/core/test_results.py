@@ -36,3 +36,34 @@ def test_record_rejects_bad_keys(key):
 def test_record_rejects_bad_values(value):
     with pytest.raises(ValueError):
         results.record("x", value)
+
+
+_RECORD_MANY = """
+import sys
+from course_utils import results
+for i in range(40):
+    results.record(f"{sys.argv[1]}_{i}", i)
+"""
+
+
+def test_concurrent_records_keep_every_entry(monkeypatch, tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    path = tmp_path / "r.json"
+    env = {**os.environ, results.RESULTS_ENV: str(path)}
+    procs = [subprocess.Popen([sys.executable, "-c", _RECORD_MANY, name], env=env, stderr=subprocess.PIPE, text=True)
+             for name in ("first", "second", "third")]
+    errors = [p.communicate(timeout=120)[1] for p in procs]
+    assert all(p.returncode == 0 for p in procs), errors
+    stored = json.loads(path.read_text())
+    assert len(stored) == 3 * 40 and stored["second_39"]["value"] == 39.0
+
+
+def test_a_corrupted_results_file_is_named(monkeypatch, tmp_path):
+    path = tmp_path / "r.json"
+    path.write_text("{ not json")
+    monkeypatch.setenv(results.RESULTS_ENV, str(path))
+    with pytest.raises(ValueError, match="not valid JSON"):
+        results.record("a_number", 1.0)
