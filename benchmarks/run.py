@@ -215,7 +215,11 @@ def render(bench: dict) -> str:
             lines.append(f"| {number} | {link} | not measured | not measured | | | {colab_badge(chapter) if exists else ''} |")
             continue
         peak = max((c[m]["peak_mb"] for m in ("smoke", "full") if m in c), default=None)
-        heads = [_headline(key, rec) for key, rec in c.get("results", {}).items()]
+        heads = [_headline(key, rec) for key, rec in c.get("results", {}).items() if key != "claims"]
+        claims = c.get("results", {}).get("claims")
+        if claims:  # results.claim: sentences of the chapter checked against this run's numbers
+            heads.append(f"claims checked by code: {claims['checked']}, failed: {claims['failed']}"
+                         + (" ✗ " + "; ".join(claims["failures"]) if claims["failed"] else " ✓"))
         lines.append(f"| {number} | {link} | {_time_cell(c.get('smoke'), SMOKE_TARGET_S)} | "
                      f"{_time_cell(c.get('full'), FULL_TARGET_S)} | {f'{peak:,.0f} MB' if peak else ''} | "
                      f"{'<br>'.join(heads)} | {colab_badge(chapter)} |")

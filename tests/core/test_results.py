@@ -67,3 +67,39 @@ def test_a_corrupted_results_file_is_named(monkeypatch, tmp_path):
     monkeypatch.setenv(results.RESULTS_ENV, str(path))
     with pytest.raises(ValueError, match="not valid JSON"):
         results.record("a_number", 1.0)
+
+
+def test_a_true_claim_prints_and_is_counted(monkeypatch, tmp_path, capsys):
+    path = tmp_path / "r.json"
+    monkeypatch.setenv(results.RESULTS_ENV, str(path))
+    monkeypatch.setenv("COURSE_SMOKE", "0")
+    assert results.claim("the loss falls", 0.3 < 0.9, detail="0.90 -> 0.30") is True
+    assert "claim holds: the loss falls [0.90 -> 0.30]" in capsys.readouterr().out
+    assert json.loads(path.read_text())["claims"] == {"checked": 1, "failed": 0, "failures": []}
+
+
+def test_a_false_claim_stops_a_full_run_and_names_the_sentence(monkeypatch, tmp_path):
+    path = tmp_path / "r.json"
+    monkeypatch.setenv(results.RESULTS_ENV, str(path))
+    monkeypatch.setenv("COURSE_SMOKE", "0")
+    with pytest.raises(results.ClaimFailed, match="The text says: 'the GRU is faster'.*2.7 s vs 6.3 s"):
+        results.claim("the GRU is faster", 6.3 < 2.7, detail="2.7 s vs 6.3 s per epoch")
+    assert json.loads(path.read_text())["claims"] == {"checked": 1, "failed": 1, "failures": ["the GRU is faster"]}
+
+
+def test_a_false_claim_in_smoke_mode_is_only_reported(monkeypatch, capsys):
+    monkeypatch.delenv(results.RESULTS_ENV, raising=False)
+    monkeypatch.setenv("COURSE_SMOKE", "1")
+    assert results.claim("every seed solves distance 30", False) is False
+    assert "DOES NOT HOLD (smoke run: not enforced)" in capsys.readouterr().out
+
+
+def test_claims_take_booleans_only(monkeypatch):
+    monkeypatch.setenv("COURSE_SMOKE", "1")
+    assert results.claim("a tensor comparison", torch.tensor(1.0) > 0) is True
+    with pytest.raises(TypeError, match="holds must be True or False"):
+        results.claim("a number is not a verdict", 0.93)
+    with pytest.raises(ValueError, match="statement must be"):
+        results.claim("", True)
+    with pytest.raises(ValueError, match="reserved"):
+        results.record("claims", 1.0)
