@@ -6,6 +6,8 @@
 #   make student   write student editions (solutions stubbed, checks kept) to student/
 #   make benchmark measure every chapter (smoke + full runs, data path, browser sliders) and update the README
 #   make checkpoints  retrain the course checkpoints (GAN, VAE, LSTM models, the evaluation classifier)
+#   make colab     the Colab leg: Colab's package set (Python 3.13, ipywidgets 7.7) in build/colab/venv, the course
+#                  installed as the Colab setup cell does, every notebook in smoke mode, the widget tests
 
 PYTHON ?= python3
 VENV   ?= .venv
@@ -13,7 +15,7 @@ PY     := $(VENV)/bin/python
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
 NOTEBOOKS := $(wildcard notebooks/[0-9]*.py)
 
-.PHONY: env lab test lint unit notebooks sync execute execute-smoke student benchmark checkpoints clean
+.PHONY: env lab test colab lint unit notebooks sync execute execute-smoke student benchmark checkpoints clean
 
 env: $(VENV)/.installed
 
@@ -29,6 +31,10 @@ lab: env
 test: env
 	$(VENV)/bin/ruff check .
 	COURSE_SMOKE=1 COURSE_HEADLESS=1 MPLBACKEND=agg $(PY) -m pytest tests notebooks --nbval-lax --nbval-current-env -p no:cacheprovider
+
+# Needs no .venv: scripts/colab_check.py uses only the standard library and builds its own environment.
+colab:
+	$(PYTHON) scripts/colab_check.py
 
 sync: env
 	$(VENV)/bin/jupytext --sync $(NOTEBOOKS)

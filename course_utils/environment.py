@@ -2,16 +2,37 @@
 
 Introduced for the course index (``notebooks/00_index``). ``check()`` prints one line per item with
 what to fix, and returns True when everything the chapters need is in place.
+
+It tells two settings apart by ``"google.colab" in sys.modules`` (Colab's kernel always has it imported):
+
+- **Google Colab.** Colab's own frontend shows the notebooks and widgets, so JupyterLab is not checked. The
+  packages are Colab's: they are checked against the same lower bounds as anywhere (Colab's ipywidgets 7.7
+  meets ``ipywidgets>=7.7``), but a fix never upgrades or reinstalls a package Colab ships. Replacing a
+  package that is already imported needs a restart, and Colab's widget frontend speaks the ipywidgets 7
+  protocol only (googlecolab/colabtools#3020, #4525), so ipywidgets 8 there is itself a problem. A Colab
+  package that is missing, too old or at ipywidgets 8 was changed in that runtime; the fix is a fresh runtime
+  (Runtime > Disconnect and delete runtime), which brings Colab's own versions back.
+- **Anywhere else** (a local machine). Besides the runtime packages, JupyterLab is checked against the
+  course's ``dev`` extra (the frontend ``make lab`` opens and the browser tests use): too old is a FIX. Not
+  installed is only a note, since the kernel's environment need not hold the frontend (JupyterLab running
+  from another environment, VS Code, ...).
 """
 
 from __future__ import annotations
 
 import importlib.metadata as metadata
 import re
+import sys
 from dataclasses import dataclass
 
-# The packages a learner most often has in the wrong version; lower bounds come from the package metadata.
-KEY_PACKAGES = ("torch", "torchvision", "ipywidgets", "matplotlib", "scikit-learn", "jupyterlab")
+# What the chapters import (pyproject's runtime dependencies); lower bounds come from the package metadata.
+KEY_PACKAGES = ("torch", "torchvision", "numpy", "scipy", "ipython", "ipywidgets", "matplotlib", "scikit-learn",
+                "tqdm")
+# Checked only outside Colab, against the bounds of the `dev` extra.
+LOCAL_PACKAGES = ("jupyterlab",)
+
+COLAB_FRESH_RUNTIME = ("Colab's own version was changed in this runtime: Runtime > Disconnect and delete runtime, "
+                       "then run the notebook from the top (do not pip-install packages Colab ships)")
 
 
 @dataclass
@@ -25,19 +46,28 @@ class Item:
     fix: str = ""
 
 
+def in_colab() -> bool:
+    """True inside a Google Colab runtime."""
+    return "google.colab" in sys.modules
+
+
 def _version_tuple(text: str) -> tuple:
     return tuple(int(p) for p in re.findall(r"\d+", text.split("+")[0])[:3])
 
 
-def lower_bounds() -> dict[str, str]:
-    """``{package: minimum version}`` from course_utils's installed requirements (extras left out)."""
+def lower_bounds(extra: str | None = None) -> dict[str, str]:
+    """``{package: minimum version}`` from course_utils's installed requirements.
+
+    Without ``extra``: the runtime requirements (extras left out); with ``extra="dev"``: only that extra's.
+    """
     try:
         requires = metadata.requires("course_utils") or []
     except metadata.PackageNotFoundError:
         return {}
     bounds = {}
     for req in requires:
-        if "extra ==" in req:
+        marker = re.search(r"""extra\s*==\s*["']([^"']+)["']""", req)
+        if (marker.group(1) if marker else None) != extra:
             continue
         m = re.match(r"^([A-Za-z0-9_.-]+)\s*>=\s*([0-9.]+)", req)
         if m:
@@ -45,33 +75,52 @@ def lower_bounds() -> dict[str, str]:
     return bounds
 
 
-def package_items(expected_version: str | None = None) -> list[Item]:
-    """One Item per key package, plus course_utils against ``expected_version`` (the notebooks' version)."""
+def _package_item(name: str, wanted: str, colab: bool, local_optional: bool = False) -> Item:
+    wanted_text = f">= {wanted}" if wanted else "any"
+    try:
+        found = metadata.version(name)
+    except metadata.PackageNotFoundError:
+        if colab:
+            return Item(name, "not installed", wanted_text, False, COLAB_FRESH_RUNTIME)
+        if local_optional:
+            return Item(name, "not installed", wanted_text, True,
+                        "not in this kernel's environment: fine if your JupyterLab runs from another one or you use "
+                        f"another frontend; else pip install '{name}>={wanted}' (or make lab)")
+        return Item(name, "not installed", wanted_text, False,
+                    f"pip install '{name}>={wanted}'" if wanted else f"pip install {name}")
+    ok = not wanted or _version_tuple(found) >= _version_tuple(wanted)
+    if colab:
+        if name == "ipywidgets" and _version_tuple(found) >= (8,):
+            return Item(name, found, "7.x (Colab's frontend shows ipywidgets 7 only)", False, COLAB_FRESH_RUNTIME)
+        return Item(name, found, wanted_text, ok, "" if ok else COLAB_FRESH_RUNTIME)
+    return Item(name, found, wanted_text, ok,
+                "" if ok else f"pip install --upgrade '{name}>={wanted}'"
+                + (" (upgrade torch and torchvision together)" if name.startswith("torch") else ""))
+
+
+def package_items(expected_version: str | None = None, colab: bool | None = None) -> list[Item]:
+    """One Item per key package (plus JupyterLab outside Colab), and course_utils against ``expected_version``
+    (the notebooks' version). ``colab`` defaults to whether this is a Colab runtime."""
     from . import __version__
 
+    colab = in_colab() if colab is None else colab
     bounds = lower_bounds()
-    items = []
-    for name in KEY_PACKAGES:
-        wanted = bounds.get(name, "")
-        try:
-            found = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            items.append(Item(name, "not installed", f">= {wanted}" if wanted else "any", False,
-                              f"pip install '{name}>={wanted}'" if wanted else f"pip install {name}"))
-            continue
-        ok = not wanted or _version_tuple(found) >= _version_tuple(wanted)
-        items.append(Item(name, found, f">= {wanted}" if wanted else "any", ok,
-                          "" if ok else f"pip install --upgrade '{name}>={wanted}'"
-                          + (" (upgrade torch and torchvision together)" if name.startswith("torch") else "")))
+    items = [_package_item(name, bounds.get(name, ""), colab) for name in KEY_PACKAGES]
+    if not colab:
+        dev = lower_bounds("dev")
+        items += [_package_item(name, dev.get(name, ""), colab, local_optional=True) for name in LOCAL_PACKAGES]
     if expected_version is not None:
         ok = __version__ == expected_version
-        items.append(Item("course_utils", __version__, expected_version, ok,
-                          "" if ok else "in the course folder: git pull, then pip install -e . and restart the kernel"))
+        fix = ("run the setup cell at the top of this notebook (it installs that version), then Runtime > Restart "
+               "session and run the notebook again" if colab
+               else "in the course folder: git pull, then pip install -e . and restart the kernel")
+        items.append(Item("course_utils", __version__, expected_version, ok, "" if ok else fix))
     return items
 
 
-def torch_pair_item() -> Item:
+def torch_pair_item(colab: bool | None = None) -> Item:
     """torch and torchvision must be a matching pair: importing torchvision's compiled ops shows it."""
+    colab = in_colab() if colab is None else colab
     try:
         import torchvision
         from torchvision.ops import nms  # noqa: F401 - fails when the pair does not match
@@ -80,6 +129,7 @@ def torch_pair_item() -> Item:
         return Item("torch + torchvision pair", "matching", "matching", True)
     except Exception as err:  # noqa: BLE001 - any import failure means a broken pair
         return Item("torch + torchvision pair", f"broken ({type(err).__name__})", "matching", False,
+                    COLAB_FRESH_RUNTIME if colab else
                     "pip install --upgrade torch torchvision (together, unpinned, so pip picks a matching pair)")
 
 
@@ -108,7 +158,11 @@ def check(expected_version: str | None = None, data: bool = True) -> bool:
     """Print the environment report; True when every item is fine."""
     if expected_version is not None and (not isinstance(expected_version, str) or expected_version.count(".") != 2):
         raise ValueError(f"expected_version must be a version string such as '0.2.0', not {expected_version!r}.")
-    items = package_items(expected_version) + [torch_pair_item(), device_item()] + ([data_item()] if data else [])
+    colab = in_colab()
+    items = (package_items(expected_version, colab) + [torch_pair_item(colab), device_item()]
+             + ([data_item()] if data else []))
+    if colab:
+        print("Google Colab runtime: checked against Colab's own packages (JupyterLab is not needed here).")
     width = max(len(i.name) for i in items)
     for i in items:
         line = f"{'ok ' if i.ok else 'FIX'}  {i.name:<{width}}  {i.found}"

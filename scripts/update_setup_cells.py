@@ -4,8 +4,11 @@
     python scripts/update_setup_cells.py --check  # exit 1 if any chapter differs (what the tests assert)
 
 The repository URL (``[project.urls] Repository``) and the version (``[project] version``) live only in
-pyproject.toml. The setup cell installs ``course_utils`` from the tag ``v<version>`` in Colab and, everywhere,
-checks that the installed version matches. The .py and the .ipynb are edited together (cell sources only;
+pyproject.toml. The setup cell installs ``course_utils`` from the tag ``v<version>`` in Colab (skipped when that
+version is already installed; pip's output is kept back; the runtime dependencies are all met by Colab's own
+versions, so nothing Colab ships is replaced and no restart is needed: ``make colab`` checks it) and, everywhere,
+checks that the installed version matches. When the Colab install fails it raises one line saying what to run
+instead (the install from the main branch). The .py and the .ipynb are edited together (cell sources only;
 outputs are kept, since the cell prints nothing when the versions match).
 """
 
@@ -23,19 +26,36 @@ import nbformat
 ROOT = Path(__file__).resolve().parents[1]
 BADGE = re.compile(r"https://colab\.research\.google\.com/github/[^)\s]+?/blob/[^)\s]+?/notebooks/[0-9]{2}_\w+\.ipynb")
 
-SETUP = '''# Setup. In Google Colab this installs the course helpers at the version this notebook was written for;
-# anywhere else it only checks that the installed version matches (and says how to fix it if not).
+SETUP = '''# Setup. In Google Colab this installs the course helpers at the version this notebook was written for, quietly
+# and without replacing any package Colab ships (so no restart); anywhere else it only checks the installed version.
 import sys
 
 COURSE_UTILS_VERSION = "{version}"
-if "google.colab" in sys.modules:
-    from IPython import get_ipython
 
-    get_ipython().run_line_magic("pip", f'install -q "course_utils @ git+{url}@v{{COURSE_UTILS_VERSION}}"')
+
+class SetupError(Exception):
+    def _render_traceback_(self):  # Jupyter shows this one line instead of a traceback
+        return [f"SetupError: {{self}}"]
+
+
+if "google.colab" in sys.modules:
+    import importlib.metadata
+    import subprocess
+
+    try:
+        installed = importlib.metadata.version("course_utils")
+    except importlib.metadata.PackageNotFoundError:
+        installed = None
+    if installed != COURSE_UTILS_VERSION:
+        tag = f"course_utils @ git+{url}@v{{COURSE_UTILS_VERSION}}"
+        main = "course_utils @ git+{url}@main"
+        if subprocess.run([sys.executable, "-m", "pip", "install", "-q", tag], capture_output=True).returncode:
+            raise SetupError(f"could not install course_utils v{{COURSE_UTILS_VERSION}} from its tag (not on GitHub yet?). "
+                             f'Instead run, in a new cell:  %pip install -q "{{main}}"  and then this cell again.')
 try:
     from course_utils import runtime
 except ModuleNotFoundError:
-    raise SystemExit("course_utils is not installed: run `make lab`, or `pip install -e .` in the course folder.") from None
+    raise SetupError("course_utils is not installed: run `make lab`, or `pip install -e .` in the course folder.") from None
 
 runtime.check_version(COURSE_UTILS_VERSION)'''
 

@@ -1,0 +1,434 @@
+"""The Colab leg (`make colab`, run by CI after `make test`): the course on Google Colab's own package set.
+
+    python3 scripts/colab_check.py                   # everything: environment, install check, notebooks, widget tests
+    python3 scripts/colab_check.py --install-only    # stop after the install check
+    python3 scripts/colab_check.py --fresh           # rebuild the environment even if build/colab/venv is current
+
+1. A Python 3.13 virtual environment in build/colab/venv (Colab runs 3.13) holding exactly Colab's versions, from
+   tests/colab/colab-2026-08-19.txt (Google's published list), of every package the course and the kernel use
+   (HELD below, and through the constraints every dependency of theirs that Colab lists). It is reused while
+   the pins, HELD and the interpreter are unchanged (build/colab/venv/.stamp) and, course_utils uninstalled, it
+   holds exactly what it held when built; else it is rebuilt.
+2. The course installed the way the Colab setup cell installs it: a plain `pip install` (no constraints, as
+   Colab's pip has none) of the checkout instead of the git tag, non-editable like the tag. Before that,
+   `pip install --dry-run --report` must show that no package pinned by Colab changes version; the packages the
+   install adds are listed, and after the install nothing installed may have changed version.
+3. Every notebook (.ipynb, what Colab opens) executed in smoke mode (not headless: progress bars and live plots
+   on, as a learner sees them) by nbclient (Colab ships nbclient 0.10.4) in
+   a kernel of that environment, from an empty working directory (like Colab's /content: no checkout around),
+   with a stand-in `google.colab` module imported, so the setup cell and the environment check take their Colab
+   branches (the setup cell finds the right version installed and skips its own install). Before that, the
+   setup cell asked for a version without a tag must fail in one line saying what to run instead.
+4. The widget unit tests (tests/**/test_plotting_widgets.py, tests/**/*views*.py) with that environment's pytest
+   (Colab ships 8.4.2) against the installed course_utils.
+
+Finding Python 3.13: $COLAB_PYTHON if set; else the newest `$(pyenv root)/versions/3.13.*/bin/python3.13` (pyenv
+has one on the course's machines; $PYENV_ROOT or ~/.pyenv when `pyenv` is not on PATH); else `python3.13` on PATH (run once to check it really is 3.13, since a pyenv
+shim for an inactive version is on PATH but fails). None found: exits with a message saying how to get one.
+
+When $COURSE_TORCH_LOCK names a file, every step that runs torch holds an flock on it (as `flock FILE cmd`
+would), so that torch processes sharing a small machine run one at a time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import fcntl
+import glob
+import hashlib
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+COLAB_PINS = ROOT / "tests" / "colab" / "colab-2026-08-19.txt"
+BUILD = ROOT / "build" / "colab"
+VENV = BUILD / "venv"
+VPY = VENV / "bin" / "python"
+KERNEL_NAME = "dla-colab-leg"
+
+# What the course and the kernel use, held at Colab's versions. The course's runtime dependencies; the widget
+# stack; the kernel; the packages that run the notebooks and tests here (Colab ships them too); pip and the
+# build tools Colab has. Their own dependencies get Colab's versions through the constraints when Colab lists them.
+HELD = [
+    "torch", "torchvision", "numpy", "scipy", "matplotlib", "scikit-learn", "tqdm", "pillow",
+    "ipywidgets", "widgetsnbextension", "jupyterlab_widgets", "ipython", "traitlets",
+    "ipykernel", "jupyter_client", "jupyter_core", "pyzmq", "tornado", "debugpy", "matplotlib-inline",
+    "nest-asyncio", "psutil", "packaging",
+    "nbclient", "nbformat", "pytest",
+    "setuptools", "wheel",
+]
+
+FAKE_COLAB = '''"""Stand-in for Google Colab's google.colab package (not installable outside Colab), imported by the Colab
+leg's kernel so that `"google.colab" in sys.modules` holds there as it does in Colab (scripts/colab_check.py)."""
+'''
+
+
+def norm(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def colab_pins() -> dict[str, str]:
+    pins = {}
+    for line in COLAB_PINS.read_text().splitlines():
+        line = line.strip()
+        if line and not line.startswith("#"):
+            name, version = line.split("==")
+            pins[norm(name)] = version
+    return pins
+
+
+def constraints_file() -> Path:
+    """Colab's pins as pip constraints, less the nvidia-* CUDA libraries: Colab's torch is the +cpu build and does not
+    use them (Colab lists one for other packages), while PyPI's torch of the same version needs its own versions."""
+    path = BUILD / "colab-constraints.txt"
+    lines = [f"{name}=={version}" for name, version in sorted(colab_pins().items()) if not name.startswith("nvidia-")]
+    path.write_text(f"# generated by scripts/colab_check.py from {COLAB_PINS.relative_to(ROOT)}\n" + "\n".join(lines) + "\n")
+    return path
+
+
+def say(text: str) -> None:
+    print(f"[colab] {text}", flush=True)
+
+
+def fail(text: str) -> None:
+    print(f"[colab] FAILED: {text}", flush=True)
+    sys.exit(1)
+
+
+def run(cmd: list, **kwargs) -> subprocess.CompletedProcess:
+    kwargs.setdefault("check", True)
+    return subprocess.run([str(c) for c in cmd], **kwargs)
+
+
+LOCK_WAIT = [0.0]  # seconds spent waiting for $COURSE_TORCH_LOCK
+
+
+@contextlib.contextmanager
+def torch_lock():
+    path = os.environ.get("COURSE_TORCH_LOCK")
+    if not path:
+        yield
+        return
+    with open(path, "a") as handle:
+        start = time.perf_counter()
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        LOCK_WAIT[0] += time.perf_counter() - start
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def find_python313() -> str:
+    candidates = []
+    if os.environ.get("COLAB_PYTHON"):
+        candidates.append(os.environ["COLAB_PYTHON"])
+    pyenv = shutil.which("pyenv")
+    roots = [subprocess.run([pyenv, "root"], capture_output=True, text=True).stdout.strip()] if pyenv else []
+    roots += [os.environ.get("PYENV_ROOT", ""), str(Path.home() / ".pyenv")]
+    for root in dict.fromkeys(r for r in roots if r):
+        found = glob.glob(f"{root}/versions/3.13.*/bin/python3.13")
+        found.sort(key=lambda p: [int(x) for x in re.findall(r"\d+", Path(p).parents[1].name)], reverse=True)
+        candidates += found
+    if shutil.which("python3.13"):
+        candidates.append(shutil.which("python3.13"))
+    for exe in candidates:
+        probe = subprocess.run([exe, "-c", "import sys; print('%d.%d' % sys.version_info[:2])"],
+                               capture_output=True, text=True)
+        if probe.returncode == 0 and probe.stdout.strip() == "3.13":
+            return exe
+    fail("no Python 3.13 found (Colab runs 3.13). Looked at $COLAB_PYTHON, $(pyenv root)/versions/3.13.*/bin/"
+         "python3.13 and python3.13 on PATH. Install one (e.g. `pyenv install 3.13`) or set COLAB_PYTHON.")
+
+
+def pip(*args, **kwargs):
+    return run([VPY, "-m", "pip", *args], **kwargs)
+
+
+def installed_versions() -> dict[str, str]:
+    out = pip("list", "--format", "json", "--disable-pip-version-check", capture_output=True, text=True).stdout
+    return {norm(p["name"]): p["version"] for p in json.loads(out)}
+
+
+def stamp_text(python: str) -> str:
+    """What the environment is built from: the pins, the constraints made of them, HELD and the interpreter."""
+    h = hashlib.sha256()
+    for part in (COLAB_PINS.read_bytes(), constraints_file().read_bytes(), " ".join(HELD).encode(), python.encode()):
+        h.update(part)
+    return h.hexdigest()
+
+
+def build_environment(python: str, fresh: bool) -> float:
+    """The Colab package set in build/colab/venv; returns the seconds it took (0 when reused)."""
+    stamp, base = VENV / ".stamp", VENV / ".base-versions.json"
+    if not fresh and stamp.is_file() and stamp.read_text() == stamp_text(python) and VPY.exists():
+        pip("uninstall", "-y", "-q", "course_utils", capture_output=True, check=False)
+        if installed_versions() == json.loads(base.read_text()):
+            say(f"reusing {VENV.relative_to(ROOT)} (Colab's package set, unchanged; --fresh rebuilds it)")
+            return 0.0
+        say("the reused environment differs from the one built: rebuilding it")
+    start = time.perf_counter()
+    shutil.rmtree(VENV, ignore_errors=True)
+    run([python, "-m", "venv", VENV])
+    pins = colab_pins()
+    say(f"installing Colab's versions into {VENV.relative_to(ROOT)} (torch {pins['torch']} is PyPI's CUDA build, "
+        "a few GB; Colab's is the +cpu build of the same version)")
+    # -qq: pip's warnings about this machine's extra local indexes are noise here; errors still show.
+    pip("install", "-qq", "--disable-pip-version-check", f"pip=={pins['pip']}")
+    pip("install", "-qq", "--disable-pip-version-check", "-c", constraints_file(), *HELD)
+    seconds = time.perf_counter() - start
+    versions = installed_versions()
+    wrong = {n: (versions.get(norm(n)), pins[norm(n)]) for n in HELD if versions.get(norm(n)) != pins[norm(n)]}
+    if wrong:
+        fail(f"the environment does not hold Colab's versions: {wrong}")
+    base.write_text(json.dumps(versions, indent=1, sort_keys=True))
+    stamp.write_text(stamp_text(python))
+    same = [n for n, v in versions.items() if pins.get(n) == v]
+    other = sorted(f"{n} {v} (Colab: {pins[n]})" for n, v in versions.items() if n in pins and pins[n] != v)
+    not_colab = sorted(f"{n} {v}" for n, v in versions.items() if n not in pins)
+    say(f"built in {seconds:.0f} s: {len(versions)} packages, {len(same)} at Colab's version"
+        + (f"; at another version ({len(other)}, PyPI's CUDA torch needs them): " + ", ".join(other) if other else "")
+        + f"; not in Colab's list ({len(not_colab)}: PyPI's CUDA torch's libraries, or left out of Google's list): "
+        + ", ".join(not_colab))
+    return seconds
+
+
+def copy_checkout() -> Path:
+    """The files a clone of the repository would have (tracked, plus new files not ignored) in build/colab/src."""
+    src = BUILD / "src"
+    shutil.rmtree(src, ignore_errors=True)
+    files = run(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"], cwd=ROOT,
+                capture_output=True).stdout.decode().split("\0")
+    for rel in filter(None, files):
+        path = ROOT / rel
+        if path.is_file():
+            (src / rel).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(path, src / rel)
+    return src
+
+
+def check_install(src: Path) -> list[str]:
+    """pip's dry-run report of the setup cell's install: fail if a Colab pin would change; return what it adds."""
+    pins, here = colab_pins(), installed_versions()
+    report_path = BUILD / "install-report.json"
+    pip("install", "--dry-run", "-qq", "--disable-pip-version-check", "--report", report_path, src)
+    report = json.loads(report_path.read_text())
+    changed, present, added = [], [], []
+    for item in report["install"]:
+        name, version = norm(item["metadata"]["name"]), item["metadata"]["version"]
+        if name not in pins:
+            added.append(f"{name} {version}")
+        elif pins[name] == version:
+            present.append(f"{name} {version}")
+        elif name in here:
+            changed.append(f"{name} {pins[name]} -> {version}")
+        else:  # conservative: in Colab, its own version might have been enough; add it to HELD to know
+            changed.append(f"{name} {version} instead of Colab's {pins[name]} (not in this environment)")
+    say(f"pip install report ({report_path.relative_to(ROOT)}): the install adds {len(added)} package(s): "
+        + (", ".join(added) or "none"))
+    if present:
+        say("  and installs at Colab's own version (Colab has them; this environment did not): " + ", ".join(present))
+    if changed:
+        fail("installing the course would change packages Colab ships (a restart, or worse, in Colab): "
+             + ", ".join(changed))
+    say("no package pinned by Colab changes version")
+    return added
+
+
+def install_course(src: Path) -> None:
+    pins = colab_pins()
+    before = installed_versions()
+    pip("install", "-qq", "--disable-pip-version-check", src)
+    after = installed_versions()
+    changed = [f"{n} {before[n]} -> {v}" for n, v in after.items() if n in before and before[n] != v]
+    off_pin = [f"{n} {after.get(norm(n))} (Colab: {pins[norm(n)]})" for n in HELD if after.get(norm(n)) != pins[norm(n)]]
+    if changed or off_pin:
+        fail("the install changed packages: " + ", ".join(changed + off_pin))
+    new = sorted(f"{n} {v}" for n, v in after.items() if n not in before)
+    say("installed; new in the environment: " + ", ".join(new))
+    content = BUILD / "content"
+    content.mkdir(parents=True, exist_ok=True)
+    where = run([VPY, "-P", "-c", "import course_utils; print(course_utils.__file__)"], cwd=content,
+                capture_output=True, text=True).stdout.strip()
+    if not where.startswith(str(VENV)):
+        fail(f"course_utils imports from {where}, not from the environment")
+    check = pip("check", "--disable-pip-version-check", capture_output=True, text=True, check=False)
+    say("pip check: " + (check.stdout.strip() or check.stderr.strip()).replace("\n", "; "))
+    if "course" in check.stdout.lower():
+        fail("course_utils's requirements are not met")
+
+
+def write_kernel() -> dict:
+    """A kernelspec for the environment's Python with the stand-in google.colab imported; returns the env to use."""
+    fake = BUILD / "fake-colab"
+    (fake / "google" / "colab").mkdir(parents=True, exist_ok=True)
+    (fake / "google" / "colab" / "__init__.py").write_text(FAKE_COLAB)
+    kernels = BUILD / "jupyter" / "kernels" / KERNEL_NAME
+    kernels.mkdir(parents=True, exist_ok=True)
+    spec = {
+        "argv": [str(VPY), "-m", "ipykernel_launcher", "-f", "{connection_file}",
+                 "--IPKernelApp.exec_lines=import google.colab"],
+        "display_name": "Colab package set (Python 3.13)",
+        "language": "python",
+        "env": {"PYTHONPATH": str(fake)},
+    }
+    (kernels / "kernel.json").write_text(json.dumps(spec, indent=1))
+    env = {k: v for k, v in os.environ.items() if k not in {"PYTHONPATH", "MPLBACKEND", "COURSE_HEADLESS"}}
+    # Smoke mode and no network probes; not headless, and the kernel's own (inline) matplotlib backend, as in Colab.
+    # git may not reach the network: a setup cell that tried its own install from GitHub fails instead of cloning.
+    env.update(JUPYTER_PATH=str(BUILD / "jupyter"), COURSE_SMOKE="1", COURSE_OFFLINE="1", GIT_ALLOW_PROTOCOL="file",
+               PYDEVD_DISABLE_FILE_VALIDATION="1")
+    return env
+
+
+def execute_notebooks(env: dict, notebooks: Path) -> list[str]:
+    """Each notebook in its own process (one torch lock each); returns the failures."""
+    failures = []
+    out_dir, log_dir = BUILD / "executed", BUILD / "logs"
+    out_dir.mkdir(parents=True, exist_ok=True)
+    log_dir.mkdir(parents=True, exist_ok=True)
+    found = sorted(notebooks.glob("[0-9][0-9]_*.ipynb"))
+    if not found:
+        fail(f"no notebooks in {notebooks}")
+    for nb in found:
+        with torch_lock():
+            start = time.perf_counter()
+            result = run([VPY, "-P", __file__, "--execute", nb, "--output", out_dir / nb.name], env=env,
+                         cwd=BUILD / "content", check=False, capture_output=True, text=True)
+            seconds = time.perf_counter() - start
+        if result.returncode == 0:
+            say(f"{nb.name}: executed in smoke mode in {seconds:.0f} s")
+            continue
+        failures.append(nb.name)
+        log = log_dir / f"{nb.stem}.log"
+        log.write_text(result.stdout + result.stderr)
+        plain = re.sub(r"\x1b\[[0-9;]*m", "", result.stdout + result.stderr)  # nbclient's tracebacks are coloured
+        error = [line for line in plain.splitlines() if line.strip()][-6:]
+        say(f"{nb.name}: FAILED after {seconds:.0f} s (executed notebook in {(out_dir / nb.name).relative_to(ROOT)}, "
+            f"log in {log.relative_to(ROOT)}); last lines:\n  " + "\n  ".join(error))
+    return failures
+
+
+def run_widget_tests(env: dict) -> int:
+    tests = sorted({str(Path(p).relative_to(ROOT)) for pattern in ("tests/**/test_plotting_widgets.py",
+                                                                   "tests/**/*views*.py")
+                    for p in glob.glob(str(ROOT / pattern), recursive=True)})
+    if not tests:
+        fail("no widget tests found")
+    env = dict(env, MPLBACKEND="agg")
+    plugin_dir = BUILD / "pytest-plugin"
+    plugin_dir.mkdir(parents=True, exist_ok=True)
+    (plugin_dir / "colab_leg_plugin.py").write_text(
+        "import course_utils, ipywidgets\n\n\ndef pytest_report_header():\n"
+        "    where = course_utils.__file__\n"
+        f"    assert where.startswith({str(VENV)!r}), f'course_utils imported from {{where}}'\n"
+        "    return f'Colab leg: course_utils from {where}, ipywidgets {ipywidgets.__version__}'\n")
+    env["PYTHONPATH"] = str(plugin_dir)
+    say(f"widget tests: {' '.join(tests)}")
+    with torch_lock():
+        start = time.perf_counter()
+        # -P and importlib mode: nothing puts the checkout on sys.path, so the tests use the installed course_utils.
+        code = run([VPY, "-P", "-m", "pytest", "-p", "colab_leg_plugin", "--import-mode=importlib",
+                    "-p", "no:cacheprovider", "-q", *tests], env=env, cwd=ROOT, check=False).returncode
+        say(f"widget tests finished in {time.perf_counter() - start:.0f} s (exit code {code})")
+    return code
+
+
+def check_setup_failure(env: dict, notebooks: Path) -> None:
+    """The setup cell (from the first chapter) asked for a version that has no tag, in Colab's kernel: the install
+    must fail (git may not reach the network here) with one line naming the command to run instead, and stop."""
+    result = run([VPY, "-P", __file__, "--setup-failure", notebooks], env=env, cwd=BUILD / "content", check=False,
+                 capture_output=True, text=True)
+    if result.returncode:
+        fail("the setup cell's failed install does not end in one line saying what to run instead:\n"
+             + result.stdout + result.stderr)
+    say("setup cell, install failing: " + result.stdout.strip())
+
+
+def setup_failure_one(notebooks: Path) -> None:
+    """Runs inside the Colab environment (see check_setup_failure)."""
+    import nbformat
+    from nbclient import NotebookClient
+    from nbclient.exceptions import CellExecutionError
+
+    chapter = sorted(notebooks.glob("[0-9][0-9]_*.ipynb"))[-1]
+    setup = next(c for c in nbformat.read(chapter, as_version=4).cells if c.cell_type == "code").source
+    source, count = re.subn(r'COURSE_UTILS_VERSION = "[^"]+"', 'COURSE_UTILS_VERSION = "0.0.0"', setup)
+    assert count == 1, f"no COURSE_UTILS_VERSION line in {chapter.name}'s setup cell"
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(source), nbformat.v4.new_code_cell("1")])
+    with contextlib.suppress(CellExecutionError):
+        NotebookClient(nb, timeout=300, kernel_name=KERNEL_NAME).execute()
+    outputs = nb.cells[0].outputs
+    assert [o.output_type for o in outputs] == ["error"], f"outputs: {outputs}"
+    shown = outputs[0].traceback
+    assert len(shown) == 1 and "\n" not in shown[0], f"shown: {shown}"
+    assert "%pip install" in shown[0] and "@main" in shown[0], shown[0]
+    assert not nb.cells[1].get("outputs"), "the notebook went on after the failed install"
+    print(shown[0])
+
+
+def execute_one(path: Path, output: Path) -> None:
+    """Runs inside the Colab environment: execute one notebook with the leg's kernel."""
+    import nbformat
+    from jupyter_client.kernelspec import KernelSpecManager
+    from nbclient import NotebookClient
+
+    argv0 = KernelSpecManager().get_kernel_spec(KERNEL_NAME).argv[0]
+    assert argv0 == sys.executable, f"kernel {KERNEL_NAME} runs {argv0}, not {sys.executable}"
+    nb = nbformat.read(path, as_version=4)
+    try:
+        NotebookClient(nb, timeout=900, kernel_name=KERNEL_NAME, store_widget_state=False,
+                       resources={"metadata": {"path": os.getcwd()}}).execute()
+    finally:
+        nbformat.write(nb, output)
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--install-only", action="store_true", help="stop after the install check")
+    parser.add_argument("--fresh", action="store_true", help="rebuild build/colab/venv")
+    parser.add_argument("--notebooks", type=Path, default=ROOT / "notebooks",
+                        help="run the NN_*.ipynb of this folder (default: notebooks/)")
+    parser.add_argument("--execute", type=Path, help=argparse.SUPPRESS)  # internal: one notebook, in the venv
+    parser.add_argument("--output", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--setup-failure", type=Path, help=argparse.SUPPRESS)  # internal, in the venv
+    args = parser.parse_args(argv)
+    if args.execute:
+        execute_one(args.execute, args.output)
+        return 0
+    if args.setup_failure:
+        setup_failure_one(args.setup_failure)
+        return 0
+    start = time.perf_counter()
+    python = find_python313()
+    say(f"Python 3.13: {python}")
+    BUILD.mkdir(parents=True, exist_ok=True)
+    build_seconds = build_environment(python, args.fresh)
+    src = copy_checkout()
+    check_install(src)
+    install_course(src)
+    if args.install_only:
+        say(f"install check passed; {time.perf_counter() - start:.0f} s in all")
+        return 0
+    env = write_kernel()
+    check_setup_failure(env, args.notebooks.resolve())
+    failures = execute_notebooks(env, args.notebooks.resolve())
+    tests = run_widget_tests(env)
+    total = time.perf_counter() - start
+    say(f"wall time {total:.0f} s (building the environment {build_seconds:.0f} s"
+        + (f", waiting for the torch lock {LOCK_WAIT[0]:.0f} s" if os.environ.get("COURSE_TORCH_LOCK") else "") + ")")
+    if failures or tests:
+        fail(f"notebooks failed: {failures or 'none'}; widget tests exit code {tests}")
+    say("Colab leg passed")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
