@@ -22,8 +22,9 @@ from __future__ import annotations
 
 import importlib.metadata as metadata
 import re
-import sys
 from dataclasses import dataclass
+
+from . import data, runtime
 
 # What the chapters import (pyproject's runtime dependencies); lower bounds come from the package metadata.
 KEY_PACKAGES = ("torch", "torchvision", "numpy", "scipy", "ipython", "ipywidgets", "matplotlib", "scikit-learn",
@@ -44,11 +45,6 @@ class Item:
     wanted: str
     ok: bool
     fix: str = ""
-
-
-def in_colab() -> bool:
-    """True inside a Google Colab runtime."""
-    return "google.colab" in sys.modules
 
 
 def _version_tuple(text: str) -> tuple:
@@ -103,7 +99,7 @@ def package_items(expected_version: str | None = None, colab: bool | None = None
     (the notebooks' version). ``colab`` defaults to whether this is a Colab runtime."""
     from . import __version__
 
-    colab = in_colab() if colab is None else colab
+    colab = runtime.in_colab() if colab is None else colab
     bounds = lower_bounds()
     items = [_package_item(name, bounds.get(name, ""), colab) for name in KEY_PACKAGES]
     if not colab:
@@ -120,7 +116,7 @@ def package_items(expected_version: str | None = None, colab: bool | None = None
 
 def torch_pair_item(colab: bool | None = None) -> Item:
     """torch and torchvision must be a matching pair: importing torchvision's compiled ops shows it."""
-    colab = in_colab() if colab is None else colab
+    colab = runtime.in_colab() if colab is None else colab
     try:
         import torchvision
         from torchvision.ops import nms  # noqa: F401 - fails when the pair does not match
@@ -134,8 +130,6 @@ def torch_pair_item(colab: bool | None = None) -> Item:
 
 
 def device_item() -> Item:
-    from . import runtime
-
     device = runtime.get_device()
     note = "" if device.type != "cpu" else "the CPU works for every chapter; full runs take a few minutes each"
     return Item("device", str(device), "cpu, cuda or mps", True, note)
@@ -143,9 +137,7 @@ def device_item() -> Item:
 
 def data_item() -> Item:
     """Whether the full Fashion-MNIST is on this machine (without downloading anything)."""
-    from . import data
-
-    arrays, source = data._find_fashion(data.data_dir(), download=False)
+    arrays, source = data.find_fashion(data.data_dir(), download=False)
     if arrays is not None:
         return Item("Fashion-MNIST", f"full, {source}", "full data set", True)
     raw = data.data_dir() / "FashionMNIST" / "raw"
@@ -158,7 +150,7 @@ def check(expected_version: str | None = None, data: bool = True) -> bool:
     """Print the environment report; True when every item is fine."""
     if expected_version is not None and (not isinstance(expected_version, str) or expected_version.count(".") != 2):
         raise ValueError(f"expected_version must be a version string such as '0.2.0', not {expected_version!r}.")
-    colab = in_colab()
+    colab = runtime.in_colab()
     items = (package_items(expected_version, colab) + [torch_pair_item(colab), device_item()]
              + ([data_item()] if data else []))
     if colab:
