@@ -64,6 +64,7 @@ from IPython.display import display
 
 from course_utils import augment, batches, data, plotting, runtime, train, widgets
 from course_utils.cnn import checks, models, views
+from course_utils.widgets import show_source
 
 chapter_start = time.perf_counter()
 cfg = runtime.Config(
@@ -237,8 +238,8 @@ for H, k, s, p, d, note in [(28, 3, 1, 0, 1, "valid"), (28, 3, 1, 1, 1, "same"),
 # numbers.
 
 # %% tags=["nbval-ignore-output"]
-explorer = views.conv_arithmetic_explorer(size=7, kernel=3, stride=2, padding=1, dilation=1)
-widgets.show(explorer, views.conv_arithmetic_strip(size=7, kernel=3, stride=2, padding=1, dilation=1))
+conv_view = views.conv_arithmetic_view(size=7, kernel=3, stride=2, padding=1, dilation=1)
+widgets.show(conv_view, views.conv_arithmetic_figure(size=7, kernel=3, stride=2, padding=1, dilation=1))
 
 # %% [markdown]
 # ## 4. Pooling
@@ -287,7 +288,7 @@ def train_classifier(model, X, y, X_test, y_test, *, num_epochs, lr, batch_size,
 # The baseline flattens each image into 784 numbers and uses two hidden layers:
 
 # %%
-mlp = models.MLP(hidden=(256, 128))
+mlp = models.MLP(hidden_dims=(256, 128))
 print(mlp)
 print(f"MLP parameters: {train.count_parameters(mlp):,}")
 
@@ -299,11 +300,9 @@ mlp_history = train_classifier(mlp, ds.X_train, ds.y_train, ds.X_test, ds.y_test
 # The CNN stacks three blocks of conv 3×3 → batch norm → ReLU → max pool 2×2, halving the image each time
 # (28 → 14 → 7 → 3) while the channels grow (32 → 64 → 128), then one linear layer. Batch norm standardizes each
 # channel over the batch, which lets a high learning rate train stably; the conv before it needs no bias because
-# batch norm has its own. The model lives in `course_utils.models` because chapter 04 reuses it:
+# batch norm has its own. The model lives in `course_utils.cnn.models` because chapter 04 reuses it:
 
 # %%
-from course_utils.widgets import show_source
-
 show_source(models.conv_block)
 show_source(models.FashionCNN)
 
@@ -529,10 +528,10 @@ feature_maps = views.collect_feature_maps(cnn, blocks, viewer_images.to(device))
 viewer_titles = [ds.classes[int(c)] for c in ds.y_test[:16]]
 
 # %% tags=["nbval-ignore-output"]
-viewer = views.feature_map_viewer(feature_maps, viewer_images, viewer_titles)
+feature_view = views.feature_map_view(feature_maps, viewer_images, viewer_titles)
 static = plotting.plot_feature_maps(feature_maps[next(iter(blocks))][0], ncols=16, max_maps=16, size=0.6,
                                     title=f"block 1 feature maps of test image 0 ({viewer_titles[0]})")
-widgets.show(viewer, static)
+widgets.show(feature_view, static)
 
 # %%
 for name in list(blocks)[1:]:
@@ -621,9 +620,9 @@ checks.check_conv_output_size(conv_output_size)
 # subset and compare parameters, accuracy and time: which is cheaper, and what does it cost?
 
 # %% jupyter={"source_hidden": true} tags=["solution"]
-def strided_block(c_in, c_out, padding=1):
-    return nn.Sequential(nn.Conv2d(c_in, c_out, 3, stride=2, padding=padding, bias=False),
-                         nn.BatchNorm2d(c_out), nn.ReLU(inplace=True))
+def strided_block(in_channels, out_channels, padding=1):
+    return nn.Sequential(nn.Conv2d(in_channels, out_channels, 3, stride=2, padding=padding, bias=False),
+                         nn.BatchNorm2d(out_channels), nn.ReLU(inplace=True))
 
 
 strided_cnn = nn.Sequential(models.Normalize(),
