@@ -203,7 +203,7 @@ print(f"parameters: scratch {train.count_parameters(scratch)}, nn.RNN {train.cou
 # time step, in which every layer uses the same weights:
 
 # %%
-fig = views.unrolled_diagram(num_steps=4)
+fig = views.unrolled_figure(num_steps=4)
 fig
 
 # %% [markdown]
@@ -416,7 +416,7 @@ print(f"gradients.hidden_gradient_norms matches the loop above at all {len(ours)
 radii = [0.5, 0.9, 1.0, 1.1, 1.5, 2.0]
 curves = gradients.gradient_norm_curves(radii, nonlinearities=("tanh", "identity"), num_steps=60, seed=cfg.seed)
 fig = views.gradient_curves_figure(curves, nonlinearities=("tanh", "identity"),
-                                       title="How much gradient reaches a state T − t steps back (W_hh = r · orthogonal)")
+                                   title="How much gradient reaches a state T − t steps back (W_hh = r · orthogonal)")
 fig
 
 # %%
@@ -443,13 +443,13 @@ for nonlinearity in ("tanh", "identity"):
 step = cfg.radius_step
 explorer_radii = [round(0.5 + step * i, 2) for i in range(int(round(1.5 / step)) + 1)]  # 0.5 ... 2.0
 explorer_curves = gradients.gradient_norm_curves(explorer_radii, nonlinearities=("tanh", "relu", "identity"),
-                                            input_scales=(0.1, 1.0, 3.0), num_steps=60, seed=cfg.seed)
+                                                 input_scales=(0.1, 1.0, 3.0), num_steps=60, seed=cfg.seed)
 print(f"{len(explorer_curves)} curves precomputed: radius 0.5 to 2.0 in steps of {step}, 3 nonlinearities, 3 input scales")
 
 # %% tags=["nbval-ignore-output"]
-explorer = views.gradient_explorer(explorer_curves, radius=1.0, nonlinearity="tanh", input_scale=1.0)
+explorer = views.gradient_view(explorer_curves, radius=1.0, nonlinearity="tanh", input_scale=1.0)
 static = views.gradient_curves_figure(explorer_curves, nonlinearities=("tanh", "relu", "identity"), input_scale=0.1,
-                                          radii=[0.5, 1.0, 1.5, 2.0], title="Weak inputs (input scale 0.1): little saturation")
+                                      radii=[0.5, 1.0, 1.5, 2.0], title="Weak inputs (input scale 0.1): little saturation")
 widgets.show(explorer, static)
 
 # %% [markdown]
@@ -645,27 +645,9 @@ print(f"tokens {tuple(tokens.shape)} -> embedded {tuple(rnn_classifier.embedding
 print(f"parameters: {train.count_parameters(rnn_classifier):,}")
 
 # %% [markdown]
-# Training uses chapter 01's `train.fit` with a step function of our own that clips the gradient norm at 1 before
-# every update (recurrent networks are trained with clipping as a matter of routine), Adam with a one-cycle
-# schedule, and the test set only watched:
-
-# %%
-def clipped_classification_step(max_norm):
-    """Like train.classification_step, with the gradient norm clipped before each update."""
-
-    def step(model, batch, optimizer=None):
-        X, y = batch
-        logits = model(X)
-        loss = F.cross_entropy(logits, y)
-        if optimizer is not None:
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            nn.utils.clip_grad_norm_(model.parameters(), max_norm)
-            optimizer.step()
-        return {"loss": loss.item(), "acc": (logits.argmax(1) == y).float().mean().item()}
-
-    return step
-
+# Training uses chapter 01's `train.fit` and its `classification_step`, here with `max_norm=1.0`: the gradient norm
+# is clipped at 1 before every update (recurrent networks are trained with clipping as a matter of routine). Adam
+# with a one-cycle schedule, and the test set only watched:
 
 # %%
 train_loader = batches.Batches(tokens_train, ds.y_train, batch_size=cfg.batch_size, shuffle=True, drop_last=True, seed=cfg.seed)
@@ -674,7 +656,7 @@ optimizer = torch.optim.Adam(rnn_classifier.parameters(), lr=cfg.lr)
 scheduler = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=cfg.lr, pct_start=0.25,
                                                 total_steps=cfg.num_epochs * len(train_loader))
 rnn_history = train.fit(rnn_classifier, train_loader, num_epochs=cfg.num_epochs, optimizer=optimizer, scheduler=scheduler,
-                        step=clipped_classification_step(1.0), val_loader=test_loader, monitor=None)
+                        step=train.classification_step(max_norm=1.0), val_loader=test_loader, monitor=None)
 
 # %%
 rnn_accuracy = rnn_history["val_acc"][-1]

@@ -1,17 +1,23 @@
-"""Auto-checks for the chapter exercises: call one on your answer, read "passed" or a specific hint.
+"""Chapter 02's exercise checks (02_rnn_bptt, Exercises 1-3): call one on your answer, read "passed" or a hint.
 
-Each check returns True/False and prints one line. An answer that is missing (``None``) or still
-raises ``NotImplementedError`` is reported as "not yet solved", never as a crash.
+Each check returns True/False and prints one line. ``@exercise`` (``course_utils.checks``) turns a missing
+answer or one that still raises ``NotImplementedError`` into "not yet solved", and any other error raised
+while checking into a hint that names it, so a check never crashes. The checks compare with PyTorch
+(``clip_grad_norm_``, ``nn.RNN``) or with a known answer, and name the usual mistakes.
 """
 
 from __future__ import annotations
 
 import itertools
+import math
+from numbers import Integral
 
 import torch
 import torch.nn as nn
 
-from ..checks import attempt, report
+from ..checks import attempt, exercise, report
+
+CLIP, SHAPES, LONGEST = "clipping by norm", "RNN shapes", "longest solved distance"
 
 
 def _grads_case(seed: int):
@@ -26,62 +32,69 @@ def _per_tensor_clip(grads, max_norm):
     return [g * min(1.0, max_norm / (g.norm().item() + 1e-6)) for g in grads]
 
 
+@exercise(CLIP)
 def check_clip_by_total_norm(fn) -> bool:
     """Exercise 02.1: ``fn(parameters, max_norm)`` clips all gradients together, in place, and returns the norm."""
-    title = "clipping by norm"
-    if fn is None:
-        return report(title, False, "not yet solved - define clip_by_total_norm(parameters, max_norm).")
+    if not callable(fn):
+        return report(CLIP, False, f"pass your function itself, clip_by_total_norm, not a {type(fn).__name__}.")
     for seed, max_norm in [(0, 0.5), (1, 1e3), (2, 2.0)]:
         params, reference = _grads_case(seed), _grads_case(seed)
-        before = [p.grad.clone() for p in params if p.grad is not None]
+        before = [p.grad.clone() for p in params[:3]]
         truth = nn.utils.clip_grad_norm_(reference, max_norm).item()
-        got, failed = attempt(title, fn, params, max_norm)
+        got, failed = attempt(CLIP, fn, params, max_norm)
         if failed is not None:
             return failed
-        after = [p.grad for p in params if p.grad is not None]
-        wanted = [p.grad for p in reference if p.grad is not None]
         if params[-1].grad is not None:
-            return report(title, False, "a parameter without a gradient got one; skip parameters whose .grad is None.")
+            return report(CLIP, False, "a parameter without a gradient got one; skip parameters whose .grad is None.")
+        after = [p.grad for p in params[:3]]
+        if any(not isinstance(a, torch.Tensor) or a.shape != b.shape for a, b in zip(after, before)):
+            return report(CLIP, False, "a gradient was removed or changed shape: scale each p.grad in place, e.g. p.grad.mul_(factor).")
+        wanted = [p.grad for p in reference[:3]]
         if all(torch.allclose(a, w, rtol=1e-4, atol=1e-7) for a, w in zip(after, wanted)):
             if got is None:
-                return report(title, False, "the gradients are right, but return the total norm measured before clipping.")
+                return report(CLIP, False, "the gradients are right, but return the total norm measured before clipping.")
+            if not (isinstance(got, (Integral, float)) or (isinstance(got, torch.Tensor) and got.numel() == 1)):
+                shape = f" of shape {tuple(got.shape)}" if isinstance(got, torch.Tensor) else ""
+                return report(CLIP, False, f"return the total norm as a number or a one-element tensor, not a {type(got).__name__}{shape}.")
             value = float(got)
-            if abs(value - truth) > 1e-4 * truth:
+            if not math.isfinite(value) or abs(value - truth) > 1e-4 * truth:
                 hint = " (that is the norm after clipping)" if abs(value - min(truth, max_norm)) < 1e-3 else ""
-                return report(title, False, f"returned {value:.4f}, expected the norm before clipping, {truth:.4f}{hint}.")
+                return report(CLIP, False, f"returned {value:.4f}, expected the norm before clipping, {truth:.4f}{hint}.")
             continue
         if all(torch.equal(a, b) for a, b in zip(after, before)) and truth > max_norm:
-            return report(title, False, "the gradients were not changed: scale each p.grad in place, e.g. p.grad.mul_(factor).")
+            return report(CLIP, False, "the gradients were not changed: scale each p.grad in place, e.g. p.grad.mul_(factor).")
         if truth <= max_norm:
-            return report(title, False, f"the total norm {truth:.3g} is below max_norm={max_norm:g}, so the gradients must stay "
-                                        "as they are: the factor is min(1, max_norm / norm).")
+            return report(CLIP, False, f"the total norm {truth:.3g} is below max_norm={max_norm:g}, so the gradients must stay "
+                                       "as they are: the factor is min(1, max_norm / norm).")
         if all(torch.allclose(a, w, rtol=1e-4, atol=1e-7) for a, w in zip(after, _per_tensor_clip(before, max_norm))):
-            return report(title, False, "you clipped each tensor on its own; the norm is over all gradients together, "
-                                        "sqrt(sum of every squared entry), and one factor scales them all.")
-        return report(title, False, f"with max_norm={max_norm:g} the clipped gradients differ from clip_grad_norm_'s; every "
-                                    "gradient is multiplied by the same factor max_norm / total_norm.")
-    return report(title, True, "same gradients and same returned norm as torch.nn.utils.clip_grad_norm_, "
-                               "with and without clipping, and parameters without a gradient are skipped.")
+            return report(CLIP, False, "you clipped each tensor on its own; the norm is over all gradients together, "
+                                       "sqrt(sum of every squared entry), and one factor scales them all.")
+        return report(CLIP, False, f"with max_norm={max_norm:g} the clipped gradients differ from clip_grad_norm_'s; every "
+                                   "gradient is multiplied by the same factor max_norm / total_norm.")
+    return report(CLIP, True, "same gradients and same returned norm as torch.nn.utils.clip_grad_norm_, "
+                              "with and without clipping, and parameters without a gradient are skipped.")
 
 
+@exercise(SHAPES)
 def check_rnn_shapes(fn) -> bool:
     """Exercise 02.2: ``fn(batch_size, seq_len, input_size, hidden_size, num_layers, bidirectional)`` -> (output, h_n) shapes."""
-    title = "RNN shapes"
-    if fn is None:
-        return report(title, False, "not yet solved - define rnn_shapes(batch_size, seq_len, input_size, hidden_size, num_layers, bidirectional=False).")
+    if not callable(fn):
+        return report(SHAPES, False, f"pass your function itself, rnn_shapes, not a {type(fn).__name__}.")
     cases = list(itertools.product([1, 3], [1, 5], [2], [4, 6], [1, 2, 3], [False, True]))
     for B, T, D, H, L, bi in cases:
         rnn = nn.RNN(D, H, num_layers=L, batch_first=True, bidirectional=bi)
         with torch.no_grad():
             out, h_n = rnn(torch.zeros(B, T, D))
         truth = (tuple(out.shape), tuple(h_n.shape))
-        got, failed = attempt(title, fn, B, T, D, H, L, bidirectional=bi)
+        got, failed = attempt(SHAPES, fn, B, T, D, H, L, bidirectional=bi)
         if failed is not None:
             return failed
         try:
             got = (tuple(got[0]), tuple(got[1]))
-        except (TypeError, IndexError):
-            return report(title, False, f"return two shapes, (output_shape, h_n_shape), not {got!r}.")
+        except (TypeError, IndexError, KeyError):
+            return report(SHAPES, False, f"return two shapes, (output_shape, h_n_shape), not {got!r}.")
+        if not all(len(s) == 3 and all(isinstance(v, Integral) for v in s) for s in got):
+            return report(SHAPES, False, f"each shape is a tuple of three ints, like (batch, seq_len, features); got {got!r}.")
         if got == truth:
             continue
         case = f"batch {B}, length {T}, hidden {H}, {L} layer(s), bidirectional={bi}"
@@ -98,15 +111,15 @@ def check_rnn_shapes(fn) -> bool:
             hint = "the output holds the top layer's states, so its last dimension is hidden_size (times 2 if bidirectional), not input_size."
         else:
             hint = "compare with what nn.RNN returns for this case."
-        return report(title, False, f"for {case} nn.RNN gives output {truth[0]} and h_n {truth[1]}, yours {got[0]} and {got[1]}; {hint}")
-    return report(title, True, f"output and h_n shapes match nn.RNN(batch_first=True) in all {len(cases)} cases.")
+        return report(SHAPES, False, f"for {case} nn.RNN gives output {truth[0]} and h_n {truth[1]}, yours {got[0]} and {got[1]}; {hint}")
+    return report(SHAPES, True, f"output and h_n shapes match nn.RNN(batch_first=True) in all {len(cases)} cases.")
 
 
+@exercise(LONGEST)
 def check_longest_solved(fn) -> bool:
     """Exercise 02.3: ``fn(accuracy_at, distances, threshold=0.9)`` finds the last solved distance by bisection."""
-    title = "longest solved distance"
-    if fn is None:
-        return report(title, False, "not yet solved - define longest_solved(accuracy_at, distances, threshold=0.9).")
+    if not callable(fn):
+        return report(LONGEST, False, f"pass your function itself, longest_solved, not a {type(fn).__name__}.")
     distances = [3, 5, 8, 12, 16, 20, 25, 30, 40, 50, 60, 80]
     limit = len(distances).bit_length() + 1  # bisection needs ceil(log2(n + 1)) calls; one spare
     most_calls = 0
@@ -122,9 +135,11 @@ def check_longest_solved(fn) -> bool:
                 return threshold if i == cut else (1.0 if i < cut else 0.125)  # exactly the threshold counts as solved
 
             expected = distances[cut] if cut >= 0 else None
-            got, failed = attempt(title, fn, accuracy_at, list(distances), threshold=threshold)
+            got, failed = attempt(LONGEST, fn, accuracy_at, list(distances), threshold=threshold)
             if failed is not None:
                 return failed
+            if not (got is None or (isinstance(got, Integral) and not isinstance(got, bool))):
+                return report(LONGEST, False, f"return a distance from `distances` (an int) or None, not {got!r}.")
             if got != expected:
                 if cut < 0:
                     hint = "when even the shortest distance fails, return None."
@@ -132,10 +147,10 @@ def check_longest_solved(fn) -> bool:
                     hint = "off by one: 'reaches the threshold' means accuracy >= threshold, and keep the last success, not the first failure."
                 else:
                     hint = "keep the largest distance whose accuracy is >= threshold."
-                return report(title, False, f"with threshold {threshold} and accuracy falling after distance {expected}, "
-                                            f"you returned {got!r}; {hint}")
+                return report(LONGEST, False, f"with threshold {threshold} and accuracy falling after distance {expected}, "
+                                              f"you returned {got!r}; {hint}")
             most_calls = max(most_calls, len(calls))
     if most_calls > limit:
-        return report(title, False, f"right answers, but up to {most_calls} models trained for {len(distances)} distances; "
-                                    f"bisection needs at most {limit}: test the middle, then keep the half that can still hold the answer.")
-    return report(title, True, f"right answer for every cut-off (and none), with at most {limit} models trained per search.")
+        return report(LONGEST, False, f"right answers, but up to {most_calls} models trained for {len(distances)} distances; "
+                                      f"bisection needs at most {limit}: test the middle, then keep the half that can still hold the answer.")
+    return report(LONGEST, True, f"right answer for every cut-off (and none), with at most {limit} models trained per search.")

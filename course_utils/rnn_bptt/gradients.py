@@ -1,8 +1,10 @@
-"""How far gradients travel back in time: measurements for recurrent networks.
+"""Gradient measurements for recurrent networks: how much gradient reaches a state or an input T - t steps back.
 
-Introduced in chapter 02, which first writes the measurement out in the notebook and then uses
-these helpers for the vanishing/exploding explorer; chapter 03 compares RNN, LSTM and GRU with
-``input_gradient_norms``.
+This file measures gradients; it does not train, and backpropagation through time itself is written out by
+hand in the notebook (02_rnn_bptt §5, ``bptt_by_hand``, checked against autograd there).
+Introduced in chapter 02: §6 writes the measurement out (``gradient_norms_by_distance``) and asserts, in the
+cell after it, that ``hidden_gradient_norms`` agrees; §6's vanishing/exploding view uses
+``gradient_norm_curves``; §9 and chapter 03 (03_lstm_gru §5, RNN vs LSTM) use ``input_gradient_norms``.
 
 - ``recurrent_matrix``: a recurrent weight matrix ``r * Q`` with ``Q`` orthogonal, so every singular
   value (and the spectral radius) equals ``r``.
@@ -13,7 +15,9 @@ these helpers for the vanishing/exploding explorer; chapter 03 compares RNN, LST
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterable
+from numbers import Real
 
 import torch
 
@@ -26,10 +30,12 @@ NONLINEARITIES: dict[str, Callable[[torch.Tensor], torch.Tensor]] = {
 
 def recurrent_matrix(hidden_dim: int, radius: float, generator: torch.Generator | None = None) -> torch.Tensor:
     """``radius * Q`` with a random orthogonal ``Q`` (hidden_dim, hidden_dim): all singular values equal ``radius``."""
-    if not isinstance(hidden_dim, int) or hidden_dim < 1:
+    if not (type(hidden_dim) is int and hidden_dim >= 1):
         raise ValueError(f"hidden_dim must be a positive int, not {hidden_dim!r}.")
-    if not radius >= 0:
-        raise ValueError(f"radius must be a number >= 0, not {radius!r}.")
+    if not (isinstance(radius, Real) and not isinstance(radius, bool) and math.isfinite(radius) and radius >= 0):
+        raise ValueError(f"radius must be a finite number >= 0, not {radius!r}.")
+    if generator is not None and not isinstance(generator, torch.Generator):
+        raise TypeError(f"generator must be a torch.Generator or None, not {type(generator).__name__}.")
     Q, R = torch.linalg.qr(torch.randn(hidden_dim, hidden_dim, generator=generator))
     Q = Q * torch.sign(torch.diagonal(R))  # makes Q uniformly distributed over orthogonal matrices
     return radius * Q
@@ -40,15 +46,28 @@ def hidden_gradient_norms(W_hh: torch.Tensor, W_xh: torch.Tensor, x: torch.Tenso
     """``||dL/dh_t||`` (batch mean) for ``h_t = f(W_xh x_t + W_hh h_{t-1})``, ``h_0 = 0``, ``L = sum(h_T @ readout)``.
 
     ``x`` is (B, T, D). Returns a tensor of T values: entry ``d`` is the norm at distance ``d = T - t``
-    from the last step (entry 0 is ``||dL/dh_T|| = ||readout||``).
+    from the last step (entry 0 is ``||dL/dh_T|| = ||readout||``). The default ``readout`` is
+    ``ones(H) / sqrt(H)``, the notebook's fixed linear loss.
     """
-    if nonlinearity not in NONLINEARITIES:
+    tensors = {"W_hh": W_hh, "W_xh": W_xh, "x": x} | ({} if readout is None else {"readout": readout})
+    for name, value in tensors.items():
+        if not isinstance(value, torch.Tensor):
+            raise TypeError(f"{name} must be a tensor, not {type(value).__name__}.")
+    if not (isinstance(nonlinearity, str) and nonlinearity in NONLINEARITIES):
         raise ValueError(f"Unknown nonlinearity {nonlinearity!r}; choose one of {', '.join(NONLINEARITIES)}.")
-    if x.dim() != 3:
-        raise ValueError(f"x must be shaped (B, T, D), got {tuple(x.shape)}.")
-    H = W_hh.shape[0]
-    if W_hh.shape != (H, H) or W_xh.shape != (H, x.shape[-1]):
-        raise ValueError(f"W_hh must be (H, H) and W_xh (H, D={x.shape[-1]}); got {tuple(W_hh.shape)} and {tuple(W_xh.shape)}.")
+    if x.dim() != 3 or x.shape[0] == 0 or x.shape[1] == 0 or not x.is_floating_point():
+        raise ValueError(f"x must be a float tensor shaped (B, T, D) with B, T >= 1, got {x.dtype} {tuple(x.shape)}.")
+    H = W_hh.shape[0] if W_hh.dim() else 0
+    if W_hh.shape != (H, H) or H == 0:
+        raise ValueError(f"W_hh must be a square (H, H) matrix with H >= 1, got {tuple(W_hh.shape)}.")
+    if W_xh.shape != (H, x.shape[-1]):
+        raise ValueError(f"W_xh must be shaped (H, D) = ({H}, {x.shape[-1]}) for this W_hh and x, got {tuple(W_xh.shape)}.")
+    if readout is not None and readout.shape != (H,):
+        raise ValueError(f"readout must be shaped (H,) = ({H},), got {tuple(readout.shape)}.")
+    for name, value in tensors.items():
+        if value.dtype != x.dtype or not torch.isfinite(value).all():
+            raise ValueError(f"{name} must hold finite values of x's dtype {x.dtype}, got {value.dtype}"
+                             f"{'' if torch.isfinite(value).all() else ' with NaN or inf'}.")
     f = NONLINEARITIES[nonlinearity]
     readout = torch.ones(H, dtype=x.dtype) / H**0.5 if readout is None else readout
     h = torch.zeros(x.shape[0], H, dtype=x.dtype, requires_grad=True)
@@ -70,15 +89,32 @@ def gradient_norm_curves(radii: Iterable[float], nonlinearities: Iterable[str] =
     For each radius the same orthogonal matrix is scaled, and every curve sees the same inputs
     (``input_scale`` times standard normal), so curves differ only in what the key names.
     """
+    grid = {}
+    for name, values in (("radii", radii), ("nonlinearities", nonlinearities), ("input_scales", input_scales)):
+        if isinstance(values, (str, bytes)) or not isinstance(values, Iterable):
+            raise TypeError(f"{name} must be a list or tuple of values, not {values!r}.")
+        grid[name] = list(values)
+        if not grid[name]:
+            raise ValueError(f"{name} is empty; give at least one value.")
+    for name in ("radii", "input_scales"):
+        if not all(isinstance(v, Real) and not isinstance(v, bool) and math.isfinite(v) and v >= 0 for v in grid[name]):
+            raise ValueError(f"{name} must hold finite numbers >= 0, got {grid[name]}.")
+    unknown = [n for n in grid["nonlinearities"] if not (isinstance(n, str) and n in NONLINEARITIES)]
+    if unknown:
+        raise ValueError(f"Unknown nonlinearity {unknown[0]!r} in nonlinearities; choose from {', '.join(NONLINEARITIES)}.")
+    for name, value, minimum in (("hidden_dim", hidden_dim, 1), ("input_dim", input_dim, 1), ("num_steps", num_steps, 1),
+                                 ("batch_size", batch_size, 1), ("seed", seed, 0)):
+        if not (type(value) is int and value >= minimum):
+            raise ValueError(f"{name} must be an int >= {minimum}, not {value!r}.")
     g = torch.Generator().manual_seed(seed)
     Q = recurrent_matrix(hidden_dim, 1.0, generator=g)
     W_xh = torch.randn(hidden_dim, input_dim, generator=g) / input_dim**0.5
     x = torch.randn(batch_size, num_steps, input_dim, generator=g)
     readout = torch.randn(hidden_dim, generator=g) / hidden_dim**0.5
     curves = {}
-    for nonlinearity in nonlinearities:
-        for radius in radii:
-            for scale in input_scales:
+    for nonlinearity in grid["nonlinearities"]:
+        for radius in grid["radii"]:
+            for scale in grid["input_scales"]:
                 curves[(nonlinearity, float(radius), float(scale))] = hidden_gradient_norms(
                     radius * Q, W_xh, scale * x, nonlinearity, readout)
     return curves
@@ -88,15 +124,24 @@ def input_gradient_norms(fn: Callable[[torch.Tensor], torch.Tensor], inputs: tor
     """``||dL/dx_t||`` (batch mean) by position t, where ``L = fn(inputs).sum()`` and ``inputs`` is (B, T, D).
 
     ``fn`` is any sequence model (or the part of one) that maps the inputs to what you want to
-    explain, e.g. ``lambda e: model.head(model.rnn(e)[0][:, -1])``.
+    explain, e.g. ``lambda e: model.head(model.rnn(e)[0][:, -1])``. It runs as given: put a model with
+    dropout in eval mode first.
     """
-    if not isinstance(inputs, torch.Tensor) or inputs.dim() != 3:
-        shape = tuple(inputs.shape) if isinstance(inputs, torch.Tensor) else type(inputs).__name__
-        raise ValueError(f"inputs must be a tensor shaped (B, T, D), got {shape}.")
+    if not callable(fn):
+        raise TypeError(f"fn must be a function or model that maps the inputs to a tensor, not {type(fn).__name__}.")
+    if not isinstance(inputs, torch.Tensor):
+        raise TypeError(f"inputs must be a tensor shaped (B, T, D), not {type(inputs).__name__}.")
+    if inputs.dim() != 3 or inputs.shape[0] == 0 or inputs.shape[1] == 0:
+        raise ValueError(f"inputs must be a tensor shaped (B, T, D) with B, T >= 1, got {tuple(inputs.shape)}.")
+    if not inputs.is_floating_point() or not torch.isfinite(inputs).all():
+        raise ValueError(f"inputs must hold finite floats (embed token ids first), got {inputs.dtype}.")
     x = inputs.detach().clone().requires_grad_(True)
     with torch.enable_grad():
         out = fn(x)
         if isinstance(out, tuple):  # nn.RNN / nn.LSTM return (output, state)
             out = out[0]
+        if not (isinstance(out, torch.Tensor) and out.requires_grad):
+            raise ValueError(f"fn must return a tensor computed from its input, got {type(out).__name__}"
+                             f"{' without a gradient' if isinstance(out, torch.Tensor) else ''}.")
         out.sum().backward()
     return x.grad.norm(dim=2).mean(0)

@@ -1,8 +1,8 @@
-"""Chapter 02's pictures of recurrent networks: the unrolled diagram and the vanishing/exploding explorer.
+"""Chapter 02's pictures: the unrolled RNN (§3) and the vanishing/exploding gradient view with its static twin (§6).
 
-Introduced in chapter 02. Figures come from ``plotting.new_figure``; the explorer follows the
-course's widget pattern (``widgets.controls_view``): every curve is precomputed by
-``bptt.gradient_norm_curves``, and moving a control only swaps the data of existing lines.
+Introduced in chapter 02. ``*_figure`` functions return a matplotlib figure; ``gradient_view`` returns a
+``widgets.View`` built with ``widgets.controls_view``: every curve is precomputed by
+``gradients.gradient_norm_curves``, and moving a control only swaps the data of existing lines.
 """
 
 from __future__ import annotations
@@ -22,9 +22,9 @@ def _clamped(norms) -> np.ndarray:
     return np.clip(torch.as_tensor(norms).double().numpy(), FLOOR, CEILING)
 
 
-def unrolled_diagram(num_steps: int = 4):
+def unrolled_figure(num_steps: int = 4):
     """An RNN unrolled over ``num_steps`` steps: inputs below, states in a row, outputs above; returns the figure."""
-    if not isinstance(num_steps, int) or not 1 <= num_steps <= 8:
+    if not (type(num_steps) is int and 1 <= num_steps <= 8):
         raise ValueError(f"num_steps must be an int from 1 to 8 (the diagram gets unreadable beyond), not {num_steps!r}.")
     fig, ax = new_figure(figsize=(1.6 * num_steps + 1.6, 2.9))
     box = {"boxstyle": "round,pad=0.35", "fc": "#dbe9f6", "ec": "#2b6cb0"}
@@ -51,13 +51,28 @@ def _keys_of(curves: dict, nonlinearity: str, input_scale: float) -> list:
     keys = sorted(k for k in curves if k[0] == nonlinearity and k[2] == input_scale)
     if not keys:
         known = sorted({(k[0], k[2]) for k in curves})
-        raise ValueError(f"No curves for nonlinearity={nonlinearity!r}, input_scale={input_scale}; computed: {known}.")
+        raise ValueError(f"No curves for {nonlinearity!r} (in nonlinearities) at input_scale={input_scale!r}; "
+                         f"computed (nonlinearity, input_scale): {known}.")
     return keys
 
 
 def gradient_curves_figure(curves: dict, nonlinearities=("tanh", "identity"), input_scale: float = 1.0,
                            radii=None, title: str | None = None):
-    """One panel per nonlinearity: ``||dL/dh_t||`` against distance T - t for several radii (log scale)."""
+    """One panel per nonlinearity: ``||dL/dh_t||`` against distance T - t for several radii (log scale).
+
+    The static twin of ``gradient_view``; ``radii=None`` draws every computed radius.
+    """
+    if not isinstance(curves, dict):
+        raise TypeError(f"curves must be the dict that gradients.gradient_norm_curves returns, not {type(curves).__name__}.")
+    if not curves or not all(isinstance(k, tuple) and len(k) == 3 for k in curves):
+        raise ValueError("curves must be a non-empty dict {(nonlinearity, radius, input_scale): norms}, "
+                         "as gradients.gradient_norm_curves returns.")
+    if isinstance(nonlinearities, str) or not nonlinearities:
+        raise ValueError(f"nonlinearities must be a non-empty tuple of names such as ('tanh',), not {nonlinearities!r}.")
+    if radii is not None and not {k[1] for k in curves} & set(radii):
+        raise ValueError(f"radii {list(radii)} match none of the computed radii {sorted({k[1] for k in curves})}.")
+    if title is not None and not isinstance(title, str):
+        raise TypeError(f"title must be a string or None, not {type(title).__name__}.")
     fig, axes = new_figure(1, len(nonlinearities), figsize=(4.2 * len(nonlinearities), 3.4), squeeze=False)
     for ax, nonlinearity in zip(axes[0], nonlinearities):
         keys = [k for k in _keys_of(curves, nonlinearity, input_scale) if radii is None or k[1] in radii]
@@ -74,21 +89,38 @@ def gradient_curves_figure(curves: dict, nonlinearities=("tanh", "identity"), in
     return fig
 
 
-def gradient_explorer(curves: dict, radius: float = 1.0, nonlinearity: str = "tanh", input_scale: float = 1.0):
+def gradient_view(curves: dict, radius: float = 1.0, nonlinearity: str = "tanh", input_scale: float = 1.0):
     """Slider for the radius r of W_hh, pickers for the nonlinearity and the input scale; log plot of the norms.
 
     The dashed line is ``r ** d`` times the norm at d = 0: the exact curve for the identity nonlinearity,
-    and an upper bound for tanh (whose derivative never exceeds 1).
+    and an upper bound for tanh (whose derivative never exceeds 1). ``radius``, ``nonlinearity`` and
+    ``input_scale`` are the setting it opens at. Returns a ``widgets.View``; its static twin is
+    ``gradient_curves_figure``.
     """
+    import itertools
+
     import ipywidgets as w
 
     from .. import widgets
 
+    if not isinstance(curves, dict):
+        raise TypeError(f"curves must be the dict that gradients.gradient_norm_curves returns, not {type(curves).__name__}.")
+    if not curves or not all(isinstance(k, tuple) and len(k) == 3 for k in curves):
+        raise ValueError("curves must be a non-empty dict {(nonlinearity, radius, input_scale): norms}, "
+                         "as gradients.gradient_norm_curves returns.")
     radii = sorted({k[1] for k in curves})
     nonlinearities = list(dict.fromkeys(k[0] for k in curves))
     scales = sorted({k[2] for k in curves})
-    if radius not in radii or nonlinearity not in nonlinearities or input_scale not in scales:
-        raise ValueError(f"Start values must be among the computed curves: radii {radii}, {nonlinearities}, scales {scales}.")
+    missing = [k for k in itertools.product(nonlinearities, radii, scales) if k not in curves]
+    if missing or len({len(v) for v in curves.values()}) != 1:
+        raise ValueError(f"curves must hold one curve, all of the same length, for every (nonlinearity, radius, "
+                         f"input_scale) combination; {f'missing {missing[0]}' if missing else 'lengths differ'}.")
+    if radius not in radii:
+        raise ValueError(f"radius={radius!r} is not among the computed radii {radii}.")
+    if nonlinearity not in nonlinearities:
+        raise ValueError(f"nonlinearity={nonlinearity!r} is not among the computed nonlinearities {nonlinearities}.")
+    if input_scale not in scales:
+        raise ValueError(f"input_scale={input_scale!r} is not among the computed input scales {scales}.")
     num_steps = len(next(iter(curves.values())))
     distance = np.arange(num_steps)
     fig, ax = new_figure(figsize=(6.2, 3.6))

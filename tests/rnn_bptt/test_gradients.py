@@ -10,7 +10,7 @@ def test_recurrent_matrix_has_all_singular_values_equal_to_the_radius():
     assert torch.allclose(torch.linalg.svdvals(W), torch.full((32,), 1.3), atol=1e-5)
     again = gradients.recurrent_matrix(32, 1.3, generator=torch.Generator().manual_seed(0))
     assert torch.equal(W, again)
-    with pytest.raises(ValueError, match="radius must be a number >= 0"):
+    with pytest.raises(ValueError, match="radius must be a finite number >= 0"):
         gradients.recurrent_matrix(4, -1.0)
 
 
@@ -51,7 +51,7 @@ def test_curves_cover_every_setting_and_reuse_shared_inputs():
     assert len(curves) == 8 and all(v.shape == (10,) for v in curves.values())
     assert set(curves) == {(n, r, s) for n in ("tanh", "relu") for r in (0.5, 1.0) for s in (0.1, 1.0)}
     assert torch.all(curves[("tanh", 0.5, 1.0)][1:] < curves[("tanh", 1.0, 1.0)][1:])  # smaller radius, less gradient
-    with pytest.raises(ValueError, match="Unknown nonlinearity 'sigmoid'; choose one of tanh, relu, identity"):
+    with pytest.raises(ValueError, match="Unknown nonlinearity 'sigmoid' in nonlinearities; choose from tanh, relu, identity"):
         gradients.gradient_norm_curves([1.0], nonlinearities=("sigmoid",))
 
 
@@ -67,3 +67,41 @@ def test_input_gradient_norms_by_position():
     assert per_step.shape == (6,) and torch.all(per_step > 0)
     with pytest.raises(ValueError, match=r"\(B, T, D\)"):
         gradients.input_gradient_norms(rnn, torch.randn(6, 4))
+
+
+def test_norms_are_averaged_per_example_not_taken_over_the_batch():
+    g = torch.Generator().manual_seed(4)
+    W_hh, W_xh = gradients.recurrent_matrix(6, 1.1, generator=g), torch.randn(6, 2, generator=g)
+    x = torch.randn(3, 7, 2, generator=g)
+    one_by_one = torch.stack([gradients.hidden_gradient_norms(W_hh, W_xh, x[i : i + 1]) for i in range(3)])
+    assert torch.allclose(gradients.hidden_gradient_norms(W_hh, W_xh, x), one_by_one.mean(0), rtol=1e-5)
+    assert torch.allclose(gradients.hidden_gradient_norms(W_hh, W_xh, torch.cat([x, x])),
+                          gradients.hidden_gradient_norms(W_hh, W_xh, x), rtol=1e-5)  # a copied batch changes nothing
+    rnn = nn.RNN(2, 5, batch_first=True)
+    per_example = torch.stack([gradients.input_gradient_norms(rnn, x[i : i + 1]) for i in range(3)])
+    assert torch.allclose(gradients.input_gradient_norms(rnn, x), per_example.mean(0), rtol=1e-5)
+
+
+def test_an_explicit_readout_is_used():
+    g = torch.Generator().manual_seed(0)
+    W_hh, W_xh, x = gradients.recurrent_matrix(4, 0.9, generator=g), torch.randn(4, 2, generator=g), torch.randn(2, 5, 2, generator=g)
+    default = gradients.hidden_gradient_norms(W_hh, W_xh, x)
+    assert torch.allclose(default, gradients.hidden_gradient_norms(W_hh, W_xh, x, readout=torch.ones(4) / 2))
+    assert torch.allclose(gradients.hidden_gradient_norms(W_hh, W_xh, x, readout=torch.ones(4)), 2 * default)
+
+
+def test_a_curve_depends_only_on_its_key_and_the_seed():
+    """One orthogonal matrix and one set of inputs for every curve: what else is computed must not matter."""
+    alone = gradients.gradient_norm_curves([1.2], num_steps=15)[("tanh", 1.2, 1.0)]
+    among = gradients.gradient_norm_curves([0.5, 1.2, 2.0], nonlinearities=("relu", "tanh"), input_scales=(0.1, 1.0),
+                                           num_steps=15)
+    assert torch.equal(among[("tanh", 1.2, 1.0)], alone)
+    other_seed = gradients.gradient_norm_curves([1.2], num_steps=15, seed=1)[("tanh", 1.2, 1.0)]
+    assert not torch.allclose(other_seed, alone)
+
+
+def test_input_gradient_norms_leave_the_model_as_it_was():
+    rnn = nn.RNN(4, 8, batch_first=True).eval()
+    before = {k: v.clone() for k, v in rnn.state_dict().items()}
+    gradients.input_gradient_norms(rnn, torch.randn(2, 3, 4))
+    assert not rnn.training and all(torch.equal(v, before[k]) for k, v in rnn.state_dict().items())

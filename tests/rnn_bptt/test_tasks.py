@@ -28,7 +28,7 @@ def test_tokens_are_nearest_prototypes():
     g = torch.Generator().manual_seed(1)
     images = torch.rand(20, 1, 5, 7, generator=g)
     codebook = torch.rand(9, 7, generator=g)
-    tokens = tasks.rows_to_tokens(images, codebook, chunk=13)  # chunking must not change the result
+    tokens = tasks.rows_to_tokens(images, codebook, chunk_size=13)  # chunking must not change the result
     rows = images[:, 0].reshape(-1, 7)
     brute = ((rows[:, None] - codebook[None]) ** 2).sum(-1).argmin(1).view(20, 5)
     assert torch.equal(tokens, brute)
@@ -39,7 +39,7 @@ def test_image_helpers_reject_bad_input():
         tasks.fit_row_codebook(torch.rand(10, 28, 28))
     with pytest.raises(ValueError, match="num_tokens must be an int >= 2"):
         tasks.fit_row_codebook(torch.rand(10, 1, 4, 4), num_tokens=1)
-    with pytest.raises(ValueError, match="cannot make 50 prototypes"):
+    with pytest.raises(ValueError, match="too few for num_tokens=50 prototypes"):
         tasks.fit_row_codebook(torch.rand(2, 1, 4, 4), num_tokens=50)
     with pytest.raises(ValueError, match=r"codebook must be shaped \(num_tokens, 4\)"):
         tasks.rows_to_tokens(torch.rand(2, 1, 4, 4), torch.rand(3, 5))
@@ -101,3 +101,51 @@ def test_adding_problem_bad_inputs():
         adding_problem(10, 1)
     with pytest.raises(ValueError, match="num_sequences must be a positive int"):
         adding_problem(0, 10)
+
+
+def test_tokens_stay_with_their_images_when_a_subset_is_taken():
+    """Labels index images, so token row i must be image i: for any subset, in any order, across chunk borders."""
+    g = torch.Generator().manual_seed(3)
+    images = torch.rand(50, 1, 6, 5, generator=g)
+    codebook = tasks.fit_row_codebook(images, num_tokens=16, seed=0)
+    tokens = tasks.rows_to_tokens(images, codebook, chunk_size=7)  # 7 does not divide the 6 rows of an image
+    subset = torch.randperm(50, generator=g)[:17]
+    assert torch.equal(tasks.rows_to_tokens(images[subset], codebook, chunk_size=7), tokens[subset])
+    assert torch.equal(tasks.tokens_to_images(tokens[subset], codebook), tasks.tokens_to_images(tokens, codebook)[subset])
+    one = tasks.rows_to_tokens(images[11:12], codebook)
+    assert torch.equal(one[0], tokens[11])
+
+
+def test_explicit_arguments_are_used():
+    g = torch.Generator().manual_seed(0)
+    images = torch.rand(40, 1, 4, 6, generator=g)
+    a, b = (tasks.fit_row_codebook(images, num_tokens=8, seed=s) for s in (0, 1))
+    assert not torch.equal(a, b)  # the seed picks the sample and the start
+    assert torch.equal(a, tasks.fit_row_codebook(images, num_tokens=8, seed=0))
+    few = tasks.fit_row_codebook(images, num_tokens=8, max_rows=8, num_iters=3)
+    assert {tuple(r.tolist()) for r in few} <= {tuple(r.tolist()) for r in images[:, 0].reshape(-1, 6)}  # 8 rows, 8 tokens
+    X, Y = tasks.echo_stream(4, 300, lag=2, vocab_size=3, generator=torch.Generator().manual_seed(0))
+    assert set(X.unique().tolist()) == {0, 1, 2}
+    X, y = tasks.recall_task(300, 4, vocab_size=3, generator=torch.Generator().manual_seed(0))
+    assert set(X.unique().tolist()) == {0, 1, 2} and set(y.unique().tolist()) == {0, 1, 2}
+
+
+def test_adding_markers_are_drawn_per_sequence():
+    X, _ = tasks.adding_problem(400, 20, generator=torch.Generator().manual_seed(0))
+    first, second = X[:, :10, 1].argmax(1), X[:, 10:, 1].argmax(1) + 10
+    assert len(first.unique()) == 10 and len(second.unique()) == 10  # every position occurs, not one per batch
+    assert len(X[:, :, 0].flatten().unique()) > 7000  # fresh values everywhere
+
+
+def test_generated_tasks_draw_exactly_the_same_numbers():
+    """Chapter 03's checkpoints were trained on these streams: the order of the random draws is frozen."""
+    g = torch.Generator().manual_seed(5)
+    values = torch.rand(6, 9, generator=g)
+    first, second = torch.randint(0, 4, (6,), generator=g), torch.randint(4, 9, (6,), generator=g)
+    X, y = tasks.adding_problem(6, 9, generator=torch.Generator().manual_seed(5))
+    assert torch.equal(X[..., 0], values) and torch.equal(y, values[torch.arange(6), first] + values[torch.arange(6), second])
+    assert torch.equal(X[..., 1].nonzero()[:, 1].view(6, 2), torch.stack([first, second], 1))
+    X, y = tasks.recall_task(5, 7, generator=torch.Generator().manual_seed(5))
+    assert torch.equal(X, torch.randint(0, 8, (5, 8), generator=torch.Generator().manual_seed(5)))
+    X, _ = tasks.echo_stream(3, 10, lag=2, generator=torch.Generator().manual_seed(5))
+    assert torch.equal(X, torch.randint(0, 8, (3, 10), generator=torch.Generator().manual_seed(5)))

@@ -1,45 +1,106 @@
+"""Chapter 02's figures and its one widget: right lines, right frame, right caption, right start setting."""
+
+import math
+
 import numpy as np
 import pytest
 from matplotlib.figure import Figure
 
+from course_utils import widgets
 from course_utils.rnn_bptt import gradients, views
 
 
-def test_unrolled_diagram():
-    fig = views.unrolled_diagram(3)
+def test_unrolled_figure():
+    fig = views.unrolled_figure(3)
     texts = [t.get_text() for t in fig.axes[0].texts]
     assert isinstance(fig, Figure) and {"$h_0$", "$h_3$", "$x_1$", "$y_3$"} <= set(texts)
+    assert "$h_4$" not in texts
     assert texts.count("$W_{hh}$") == 3  # one shared matrix drawn on every step
     with pytest.raises(ValueError, match="num_steps must be an int from 1 to 8"):
-        views.unrolled_diagram(12)
+        views.unrolled_figure(12)
 
 
 @pytest.fixture(scope="module")
 def curves():
     return gradients.gradient_norm_curves([0.5, 1.0, 1.5], nonlinearities=("tanh", "identity"), input_scales=(0.1, 1.0),
-                                     num_steps=12)
+                                          num_steps=12)
 
 
-def test_curves_figure_has_one_line_per_radius(curves):
+def _clamped(norms):
+    return np.clip(norms.double().numpy(), views.FLOOR, views.CEILING)
+
+
+def _caption(curves, key):
+    """What the view's caption must say for ``key``, computed here from the curve itself."""
+    norms = _clamped(curves[key])
+    d = len(norms) - 1
+    return (f"<code>after {d} steps back the norm is {norms[d]:.1e} (×{(norms[d] / norms[0]) ** (1 / d):.3f} "
+            f"per step on average; r = {key[1]:.2f})</code>")
+
+
+def test_curves_figure_draws_the_asked_radii_per_nonlinearity(curves):
     fig = views.gradient_curves_figure(curves, nonlinearities=("tanh", "identity"), radii=[0.5, 1.5])
     assert len(fig.axes) == 2 and all(len(ax.lines) == 2 for ax in fig.axes)
-    with pytest.raises(ValueError, match="No curves for nonlinearity='relu'"):
+    tanh_axis, identity_axis = fig.axes
+    assert [line.get_label() for line in identity_axis.lines] == ["r = 0.5", "r = 1.5"]
+    assert np.allclose(identity_axis.lines[1].get_ydata(), _clamped(curves[("identity", 1.5, 1.0)]))
+    assert np.allclose(tanh_axis.lines[0].get_ydata(), _clamped(curves[("tanh", 0.5, 1.0)]))
+    weak = views.gradient_curves_figure(curves, nonlinearities=("tanh",), input_scale=0.1)
+    assert len(weak.axes[0].lines) == 3 and np.allclose(weak.axes[0].lines[0].get_ydata(), _clamped(curves[("tanh", 0.5, 0.1)]))
+    with pytest.raises(ValueError, match="No curves for 'relu'"):
         views.gradient_curves_figure(curves, nonlinearities=("relu",))
 
 
-def test_explorer_swaps_line_data_in_place(curves):
-    box = views.gradient_explorer(curves, radius=1.0, nonlinearity="identity", input_scale=1.0)
-    radius, nonlinearity, scale = box.children[0].children
-    ax = box.view.fig.axes[0]
+def test_view_opens_at_the_asked_setting_even_after_precomputing_every_frame(curves):
+    # 3 radii x 2 nonlinearities x 2 scales = 12 frames, so controls_view precomputes them all. The start setting
+    # asked for differs from each control's first option (what a control shows by default) and from the last
+    # setting precomputed, (1.5, identity, 1.0), so neither a default nor the precomputing loop can pass for it.
+    view = views.gradient_view(curves, radius=1.0, nonlinearity="identity", input_scale=0.1)
+    assert isinstance(view, widgets.View) and len(view.frames) == 12
+    assert {name: c.value for name, c in view.controls.items()} == {"radius": 1.0, "nonlinearity": "identity", "input_scale": 0.1}
+    measured, bound = view.figure.axes[0].lines[:2]
+    assert np.allclose(measured.get_ydata(), _clamped(curves[("identity", 1.0, 0.1)]))  # the artists, not just the PNG
+    assert "identity, spectral radius r = 1.00, input scale 0.1" == view.figure.axes[0].get_title()
+    assert view.caption.value == _caption(curves, ("identity", 1.0, 0.1))
+    frame = {tuple(sorted(dict(k).items())): png for k, png in view.frames.items()}
+    assert view.image.value == frame[(("input_scale", 0.1), ("nonlinearity", "identity"), ("radius", 1.0))]
+
+
+def test_moving_a_control_shows_the_right_frame_and_caption(curves):
+    view = views.gradient_view(curves, radius=1.0, nonlinearity="identity", input_scale=1.0)
+    ax = view.figure.axes[0]
     measured, bound = ax.lines[0], ax.lines[1]
-    first_png = box.view.image.value
-    radius.value = 1.5
+    frame = {tuple(sorted(dict(k).items())): png for k, png in view.frames.items()}
+    first_png = view.image.value
+    view.controls["radius"].value = 1.5
     assert np.allclose(measured.get_ydata(), curves[("identity", 1.5, 1.0)].numpy())
     assert np.allclose(bound.get_ydata(), measured.get_ydata(), rtol=1e-4)  # identity: the bound is exact
-    assert box.view.image.value != first_png and "r = 1.50" in box.children[2].value
-    nonlinearity.value = "tanh"
-    assert np.allclose(measured.get_ydata(), np.clip(curves[("tanh", 1.5, 1.0)].numpy(), 1e-30, None))
+    assert view.image.value != first_png
+    assert view.image.value == frame[(("input_scale", 1.0), ("nonlinearity", "identity"), ("radius", 1.5))]
+    assert view.caption.value == _caption(curves, ("identity", 1.5, 1.0))
+    view.controls["nonlinearity"].value = "tanh"
+    assert np.allclose(measured.get_ydata(), _clamped(curves[("tanh", 1.5, 1.0)]))
     assert np.all(measured.get_ydata() <= bound.get_ydata() * (1 + 1e-5))  # tanh stays under the bound
+    assert view.image.value == frame[(("input_scale", 1.0), ("nonlinearity", "tanh"), ("radius", 1.5))]
+    view.controls["input_scale"].value = 0.1
+    assert view.caption.value == _caption(curves, ("tanh", 1.5, 0.1))
     assert len(ax.lines) == 3  # measured, bound and the line at 1: nothing was re-plotted
-    with pytest.raises(ValueError, match="Start values must be among the computed curves"):
-        views.gradient_explorer(curves, radius=0.7)
+
+
+def test_view_without_precomputing_still_follows_the_controls():
+    radii = [round(0.5 + 0.05 * i, 2) for i in range(31)]  # 31 x 1 x 2 = 62 settings: above controls_view's 40
+    curves = gradients.gradient_norm_curves(radii, nonlinearities=("tanh",), input_scales=(0.1, 1.0), num_steps=8)
+    view = views.gradient_view(curves, radius=2.0, nonlinearity="tanh", input_scale=1.0)
+    assert len(view.frames) == 1  # only what has been shown
+    assert np.allclose(view.figure.axes[0].lines[0].get_ydata(), _clamped(curves[("tanh", 2.0, 1.0)]))
+    view.controls["radius"].value = 0.75
+    assert view.caption.value == _caption(curves, ("tanh", 0.75, 1.0)) and len(view.frames) == 2
+    ratio = view.figure.axes[0].lines[1].get_ydata()[1] / view.figure.axes[0].lines[1].get_ydata()[0]
+    assert math.isclose(ratio, 0.75, rel_tol=1e-9)  # the dashed bound uses the current radius
+
+
+def test_view_refuses_start_values_that_were_not_computed(curves):
+    with pytest.raises(ValueError, match=r"radius=0.7 is not among the computed radii \[0.5, 1.0, 1.5\]"):
+        views.gradient_view(curves, radius=0.7)
+    with pytest.raises(ValueError, match="nonlinearity='relu'"):
+        views.gradient_view(curves, nonlinearity="relu")
