@@ -115,7 +115,7 @@ print(ds)
 print(f"live trainings use {len(X):,} training images | device: {device} | threads: {torch.get_num_threads()}")
 
 
-def fit(model, X, **kwargs):
+def fit_chapter_vae(model, X, **kwargs):
     """Train a VAE with this chapter's settings (kwargs override them); returns the History."""
     settings = dict(num_epochs=cfg.epochs, lr=cfg.lr, batch_size=cfg.batch_size, device=device, seed=cfg.seed)
     return training.fit_vae(model, X, **(settings | kwargs))
@@ -147,7 +147,7 @@ show_source(models.MLPVAE)
 
 # %%
 # NBVAL_CHECK_OUTPUT
-mlp_vae = models.MLPVAE(latent_dim=cfg.latent_dim, hidden=400)
+mlp_vae = models.MLPVAE(latent_dim=cfg.latent_dim, hidden_dim=400)
 x = torch.zeros(5, 1, 28, 28)
 mu, logvar = mlp_vae.encode(x)
 logits, _, _ = mlp_vae(x)
@@ -280,7 +280,7 @@ for kind, model in race.items():
 race_info = {}
 for kind, model in race.items():
     def train_fn(m, kind=kind):
-        return training.train_for_budget(m, kind, ds.X_train, X_test, cfg.race_seconds, seed=cfg.seed)
+        return training.fit_contestant(m, kind, ds.X_train, X_test, cfg.race_seconds, seed=cfg.seed)
 
     message, meta = checkpoints.load_or_train(model, f"vae_{kind}", train_fn, use_checkpoint=not cfg.smoke)
     print(message)
@@ -350,8 +350,8 @@ fig
 # subset and decode a grid of codes placed at the prior's quantiles (so that each cell holds the same prior mass):
 
 # %%
-vae_2d = models.MLPVAE(latent_dim=2, hidden=400)
-history_2d = fit(vae_2d, X, verbose=True)
+vae_2d = models.MLPVAE(latent_dim=2, hidden_dim=400)
+history_2d = fit_chapter_vae(vae_2d, X, verbose=True)
 fig = views.manifold_figure(vae_2d, n=15)
 fig
 
@@ -387,7 +387,7 @@ pair_models = {"AE (ch. 05)": autoencoder, "VAE": race["mlp"]}
 # is the autoencoder, the bottom row the VAE; the red frame marks the step shown enlarged on the right.
 
 # %% tags=["nbval-ignore-output"]
-view = views.interpolation_view(pair_models, X_test, y_test, ds.classes, steps=9, class_a=1, class_b=9)
+view = views.interpolation_view(pair_models, X_test, y_test, ds.classes, num_steps=9, class_a=1, class_b=9)
 first = lambda c: int(torch.nonzero(y_test == c)[0, 0])  # noqa: E731 - first test image of class c
 static_paths = views.interpolation_paths(pair_models, X_test[first(1):first(1) + 1], X_test[first(9):first(9) + 1])
 widgets.show(view, autoencoders.views.labelled_rows(static_paths, title="trouser → ankle boot, 9 steps"))
@@ -427,7 +427,7 @@ for name, ratio in gap.items():
 kl_race = elbo.kl_per_dimension(race["mlp"], X_test)
 top_dims = kl_race.argsort(descending=True)[:4].tolist()
 dim_labels = [f"z[{d}] ({kl_race[d]:.1f} nats)" for d in top_dims]
-explorer = views.latent_explorer(race["mlp"], top_dims, labels=dim_labels)
+explorer = views.traversal_view(race["mlp"], top_dims, labels=dim_labels)
 widgets.show(explorer, views.traversal_figure(race["mlp"], top_dims, labels=dim_labels))
 
 # %% [markdown]
@@ -473,11 +473,11 @@ widgets.show(view, autoencoders.views.tsne_figure(embedding, y_test[:cfg.n_tsne]
 # space (`gen_eval`, lower is better) between prior samples and real test images:
 
 # %%
-classifier, classifier_message = gan.training.evaluation.fashion_classifier(use_checkpoint=not cfg.smoke, data=ds)
+classifier, classifier_message = gan.evaluation.fashion_classifier(use_checkpoint=not cfg.smoke, data=ds)
 print(classifier_message)
 n_eval = cfg.n_eval
-real_feats = gan.training.evaluation.embed(classifier, X_test[:n_eval])
-floor = gan.training.evaluation.frechet_distance(real_feats, gan.training.evaluation.embed(classifier, X_test[n_eval:2 * n_eval]))
+real_feats = gan.evaluation.embed(classifier, X_test[:n_eval])
+floor = gan.evaluation.frechet_distance(real_feats, gan.evaluation.embed(classifier, X_test[n_eval:2 * n_eval]))
 print(f"real vs real floor at N = {n_eval}: Fréchet distance {floor:.2f} (two disjoint sets of test images)")
 
 
@@ -490,10 +490,10 @@ def prior_samples(model, n, seed=1):
 betas = {}
 for beta in cfg.betas:
     model = models.MLPVAE(cfg.latent_dim, 400)
-    fit(model, X, beta=beta)
+    fit_chapter_vae(model, X, beta=beta)
     betas[beta] = {"model": model, **elbo.negative_elbo(model, X_test),
                    "active": elbo.active_dimensions(elbo.kl_per_dimension(model, X_test)),
-                   "frechet": gan.training.evaluation.frechet_distance(gan.training.evaluation.embed(classifier, prior_samples(model, n_eval)), real_feats)}
+                   "frechet": gan.evaluation.frechet_distance(gan.evaluation.embed(classifier, prior_samples(model, n_eval)), real_feats)}
 results.record("vae_beta_rec", {f"beta_{b:g}".replace(".", "_"): r["rec"] for b, r in betas.items()}, unit="nats/image")
 results.record("vae_beta_kl", {f"beta_{b:g}".replace(".", "_"): r["kl"] for b, r in betas.items()}, unit="nats/image")
 results.record("vae_beta_frechet", {f"beta_{b:g}".replace(".", "_"): r["frechet"] for b, r in betas.items()},
@@ -511,7 +511,7 @@ beta_images = X_test[:8]
 with torch.no_grad():
     beta_results = {b: {"recon": r["model"].decode(r["model"].means(beta_images.to(device))).cpu(),
                         "samples": prior_samples(r["model"], 8), "rec": r["rec"], "kl": r["kl"]} for b, r in betas.items()}
-widgets.show(views.beta_viewer(beta_images, beta_results), views.beta_figure(beta_images, beta_results))
+widgets.show(views.beta_view(beta_images, beta_results), views.beta_figure(beta_images, beta_results))
 
 # %%
 ordered = sorted(betas)
@@ -557,7 +557,7 @@ collapse_runs = {"plain, beta 1": {}, "beta 4": {"beta": 4.0},
 collapse = {}
 for name, kwargs in collapse_runs.items():
     model = models.MLPVAE(cfg.collapse_latent, 400)
-    fit(model, X, **kwargs)
+    fit_chapter_vae(model, X, **kwargs)
     kl_dims = elbo.kl_per_dimension(model, X_test)
     collapse[name] = {"kl_dims": kl_dims, "active": elbo.active_dimensions(kl_dims), **elbo.negative_elbo(model, X_test)}
 results.record("vae_active_dims", {name.replace(" + ", "_").replace(", ", "_").replace(" ", "_"): r["active"]
@@ -596,7 +596,7 @@ fig
 # %%
 show_source(models.CVAE)
 cvae = models.CVAE(cfg.latent_dim, 400)
-fit(cvae, ds.X_train, y=ds.y_train)
+fit_chapter_vae(cvae, ds.X_train, y=ds.y_train)
 print(f"CVAE test negative ELBO: {elbo.negative_elbo(cvae, X_test, y_test)['nelbo']:.1f} nats (it is told the label)")
 
 # %%
@@ -742,7 +742,7 @@ else:
     with torch.no_grad():
         z = torch.randn(n_eval, generator.latent_dim, generator=torch.Generator().manual_seed(4))
         contenders["GAN (chapter 04)"] = (generator.eval()(z.to(device)).cpu() + 1) / 2  # [-1, 1] -> [0, 1]
-versus = {name: gan.training.evaluation.scores(classifier, imgs, real_feats) | {"sharpness": sharpness(imgs) / sharpness(X_test[:n_eval])}
+versus = {name: gan.evaluation.scores(classifier, imgs, real_feats) | {"sharpness": sharpness(imgs) / sharpness(X_test[:n_eval])}
           for name, imgs in contenders.items()}
 results.record("vae_vs_gan_frechet", {name.split(" (")[0].replace(" ", "_").lower(): s["frechet"] for name, s in versus.items()},
                note=f"N = {n_eval}, course classifier features")
@@ -830,15 +830,15 @@ checks.check_reparameterize(sample_z)
 # **Exercise 3: build a CVAE.** Write `ConditionalVAE(latent_dim)` with `encode(x, y) -> (mu, logvar)`,
 # `decode_logits(z, y)`, `decode(z, y)` (probabilities in [0, 1]) and `forward(x, y) -> (logits, mu, logvar)`,
 # where the label enters both networks, this time through a learned `nn.Embedding(10, 16)` instead of a one-hot
-# vector. Train it briefly with `fit(model, X, y=y)` and show one generated image per class.
+# vector. Train it briefly with `fit_chapter_vae(model, X, y=y)` and show one generated image per class.
 
 # %% jupyter={"source_hidden": true} tags=["solution"]
 class ConditionalVAE(nn.Module):
-    def __init__(self, latent_dim=20, hidden=400, num_classes=10, label_dim=16):
+    def __init__(self, latent_dim=20, hidden_dim=400, num_classes=10, label_dim=16):
         super().__init__()
         self.label = nn.Embedding(num_classes, label_dim)
-        self.encoder = nn.Sequential(nn.Linear(784 + label_dim, hidden), nn.ReLU(), nn.Linear(hidden, 2 * latent_dim))
-        self.decoder = nn.Sequential(nn.Linear(latent_dim + label_dim, hidden), nn.ReLU(), nn.Linear(hidden, 784))
+        self.encoder = nn.Sequential(nn.Linear(784 + label_dim, hidden_dim), nn.ReLU(), nn.Linear(hidden_dim, 2 * latent_dim))
+        self.decoder = nn.Sequential(nn.Linear(latent_dim + label_dim, hidden_dim), nn.ReLU(), nn.Linear(hidden_dim, 784))
         self.latent_dim = latent_dim
 
     def encode(self, x, y):
@@ -856,7 +856,7 @@ class ConditionalVAE(nn.Module):
 
 
 my_cvae = ConditionalVAE(cfg.latent_dim)
-fit(my_cvae, X, y=y, num_epochs=2)
+fit_chapter_vae(my_cvae, X, y=y, num_epochs=2)
 with torch.no_grad():
     display(plotting.image_row(my_cvae.eval().decode(torch.zeros(10, cfg.latent_dim), torch.arange(10)),
                                titles=ds.classes, size=0.9))

@@ -1,11 +1,10 @@
-"""Variational autoencoders: Gaussian KL, reparameterization, MLP / conv / conditional VAEs, the ELBO step, VQ-VAE.
+"""Chapter 06's objective: the Gaussian KL, reparameterization, the ELBO as a ``train.fit`` step, and its measures.
 
-Introduced in chapter 06, where each piece is first derived in the notebook. Every VAE here has one contract:
-``encode(x) -> (mu, logvar)`` (each (B, latent_dim)), ``decode_logits(z) -> (B, 1, 28, 28)`` logits,
-``decode(z) = sigmoid(decode_logits(z))`` and ``forward(x) -> (logits, mu, logvar)`` with a sampled z.
-The conditional VAE takes the label as a second argument everywhere: ``encode(x, y)``, ``decode(z, y)``.
-Losses are in nats per image: binary cross-entropy summed over the 784 pixels plus the KL summed over the
-latent dimensions.
+Introduced in chapter 06: ``gaussian_kl`` is derived and shown in 06_vae §2 (checked against a Monte-Carlo
+estimate in the cell after), ``reparameterize`` in §3 (its gradients checked in the cell after), ``vae_step``
+in §4; ``kl_per_dimension``/``active_dimensions`` measure posterior collapse in §10, ``vq_step`` and
+``codebook_usage`` train and measure the VQ-VAE of §12. Losses are in nats per image: binary cross-entropy
+summed over the 784 pixels plus the KL summed over the latent dimensions.
 """
 
 from __future__ import annotations
@@ -15,18 +14,7 @@ import math
 import torch
 import torch.nn.functional as F
 
-
-def _check_pair(mu: torch.Tensor, logvar: torch.Tensor, fn: str) -> None:
-    if not isinstance(mu, torch.Tensor) or not isinstance(logvar, torch.Tensor) or mu.shape != logvar.shape:
-        shapes = [tuple(t.shape) if isinstance(t, torch.Tensor) else type(t).__name__ for t in (mu, logvar)]
-        raise ValueError(f"{fn} needs mu and logvar tensors of the same shape, got {shapes[0]} and {shapes[1]}.")
-
-
-def _check_images(x: torch.Tensor, fn: str) -> None:
-    if not isinstance(x, torch.Tensor) or x.dim() != 4 or tuple(x.shape[1:]) != (1, 28, 28):
-        shape = tuple(x.shape) if isinstance(x, torch.Tensor) else type(x).__name__
-        raise ValueError(f"{fn} expects images shaped (B, 1, 28, 28), got {shape}.")
-
+from .. import train
 
 # ---------------------------------------------------------------- the two formulas of a VAE
 
@@ -35,13 +23,15 @@ def gaussian_kl(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
 
     Closed form: 0.5 * (mu² + σ² - 1 - log σ²).
     """
-    _check_pair(mu, logvar, "gaussian_kl")
+    if not (torch.is_tensor(mu) and torch.is_tensor(logvar) and mu.shape == logvar.shape):
+        raise ValueError("mu and logvar must be tensors of the same shape (one mean and log-variance per dimension).")
     return 0.5 * (mu.pow(2) + logvar.exp() - 1.0 - logvar)
 
 
 def reparameterize(mu: torch.Tensor, logvar: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
     """A sample z = mu + σ ⊙ ε with ε ~ N(0, I): random, yet differentiable in mu and logvar."""
-    _check_pair(mu, logvar, "reparameterize")
+    if not (torch.is_tensor(mu) and torch.is_tensor(logvar) and mu.shape == logvar.shape):
+        raise ValueError("mu and logvar must be tensors of the same shape (one mean and log-variance per dimension).")
     eps = torch.randn(mu.shape, generator=generator, dtype=mu.dtype).to(mu.device)
     return mu + torch.exp(0.5 * logvar) * eps
 
@@ -50,8 +40,8 @@ def reparameterize(mu: torch.Tensor, logvar: torch.Tensor, generator: torch.Gene
 
 def elbo_terms(logits: torch.Tensor, x: torch.Tensor, mu: torch.Tensor, logvar: torch.Tensor):
     """Per-image reconstruction (B,) = BCE summed over pixels, and per-dimension KL (B, latent_dim), in nats."""
-    if logits.shape != x.shape:
-        raise ValueError(f"logits {tuple(logits.shape)} and images {tuple(x.shape)} must have the same shape.")
+    if not (torch.is_tensor(logits) and torch.is_tensor(x) and logits.shape == x.shape):
+        raise ValueError(f"logits and the images x must be tensors of the same shape, got {getattr(logits, 'shape', type(logits).__name__)} and {getattr(x, 'shape', type(x).__name__)}.")
     rec = F.binary_cross_entropy_with_logits(logits, x, reduction="none").flatten(1).sum(1)
     return rec, gaussian_kl(mu, logvar)
 
@@ -64,8 +54,8 @@ def vae_step(beta: float = 1.0, anneal_steps: int = 0, free_bits: float = 0.0, c
     below λ nats is not penalized: the KL term becomes Σ_j max(λ, KL_j). Returns per-image averages:
     'loss' (the objective), 'nelbo' (= rec + kl, the true negative ELBO), 'rec', 'kl', and 'kl_weight'.
     """
-    if beta < 0 or free_bits < 0 or anneal_steps < 0:
-        raise ValueError(f"beta, anneal_steps and free_bits must be >= 0, got {beta}, {anneal_steps}, {free_bits}.")
+    if not (isinstance(anneal_steps, int) and anneal_steps >= 0 and all(isinstance(v, int | float) and v >= 0 for v in (beta, free_bits))):
+        raise ValueError(f"beta and free_bits must be numbers >= 0 and anneal_steps an int >= 0, got {beta!r}, {free_bits!r}, {anneal_steps!r}.")
     state = {"steps": 0}
 
     def step(model, batch, optimizer=None):
@@ -88,21 +78,27 @@ def vae_step(beta: float = 1.0, anneal_steps: int = 0, free_bits: float = 0.0, c
 
 @torch.no_grad()
 def negative_elbo(model, X: torch.Tensor, y: torch.Tensor | None = None, batch_size: int = 1000, seed: int = 0) -> dict:
-    """Test-set negative ELBO in nats per image (one z sample per image, seeded): {'nelbo', 'rec', 'kl'}."""
-    _check_images(X, "negative_elbo")
-    was_training = model.training
-    model.eval()
+    """Test-set negative ELBO in nats per image (one z sample per image, seeded): {'nelbo', 'rec', 'kl'}.
+
+    Runs in eval mode (the model's mode comes back afterwards); ``y`` holds the labels of a conditional VAE.
+    """
+    if not (torch.is_tensor(X) and X.is_floating_point() and X.shape[1:] == (1, 28, 28) and len(X) and 0 <= X.min() <= X.max() <= 1):
+        raise ValueError("X must be float images shaped (B, 1, 28, 28) with pixels in [0, 1] (pixels in 0..255: divide by 255).")
+    if y is not None and not (torch.is_tensor(y) and y.dtype == torch.long and y.shape == (len(X),)):
+        raise ValueError(f"y must be one torch.long label per image of X, shape ({len(X)},), got {getattr(y, 'shape', type(y).__name__)}.")
+    if not (isinstance(batch_size, int) and batch_size > 0):
+        raise ValueError(f"batch_size must be a positive int, got {batch_size!r}.")
     device = next(model.parameters()).device
-    g = torch.Generator().manual_seed(seed)
+    g = torch.Generator().manual_seed(seed)  # one stream of noise across all batches
     rec_sum, kl_sum = 0.0, 0.0
-    for i in range(0, len(X), batch_size):
-        x = X[i:i + batch_size].to(device)
-        extra = () if y is None else (y[i:i + batch_size].to(device),)
-        mu, logvar = model.encode(x, *extra)
-        logits = model.decode_logits(reparameterize(mu, logvar, g), *extra)
-        rec, kl_dims = elbo_terms(logits, x, mu, logvar)
-        rec_sum, kl_sum = rec_sum + rec.sum().item(), kl_sum + kl_dims.sum().item()
-    model.train(was_training)
+    with train.eval_mode(model):
+        for i in range(0, len(X), batch_size):
+            x = X[i:i + batch_size].to(device)
+            extra = () if y is None else (y[i:i + batch_size].to(device),)
+            mu, logvar = model.encode(x, *extra)
+            logits = model.decode_logits(reparameterize(mu, logvar, g), *extra)
+            rec, kl_dims = elbo_terms(logits, x, mu, logvar)
+            rec_sum, kl_sum = rec_sum + rec.sum().item(), kl_sum + kl_dims.sum().item()  # sums over images
     return {"nelbo": (rec_sum + kl_sum) / len(X), "rec": rec_sum / len(X), "kl": kl_sum / len(X)}
 
 
@@ -113,21 +109,33 @@ def kl_per_dimension(model, X: torch.Tensor, batch_size: int = 1000) -> torch.Te
     A dimension whose KL is near 0 has a posterior equal to the prior for every image: it carries no
     information about x (it has *collapsed*).
     """
-    _check_images(X, "kl_per_dimension")
-    mu, logvar = (torch.cat(t) for t in zip(*[model.eval().encode(X[i:i + batch_size].to(next(model.parameters()).device))
-                                              for i in range(0, len(X), batch_size)]))
-    return gaussian_kl(mu, logvar).mean(0).cpu()
+    if not (torch.is_tensor(X) and X.is_floating_point() and X.shape[1:] == (1, 28, 28) and len(X) and 0 <= X.min() <= X.max() <= 1):
+        raise ValueError("X must be float images shaped (B, 1, 28, 28) with pixels in [0, 1] (pixels in 0..255: divide by 255).")
+    if not (isinstance(batch_size, int) and batch_size > 0):
+        raise ValueError(f"batch_size must be a positive int, got {batch_size!r}.")
+    device = next(model.parameters()).device
+    mus, logvars = [], []
+    with train.eval_mode(model):
+        for i in range(0, len(X), batch_size):
+            mu, logvar = model.encode(X[i:i + batch_size].to(device))
+            mus.append(mu)
+            logvars.append(logvar)
+    return gaussian_kl(torch.cat(mus), torch.cat(logvars)).mean(0).cpu()
 
 
 def active_dimensions(kl_dims: torch.Tensor, threshold: float = 0.01) -> int:
     """Number of latent dimensions whose average KL exceeds ``threshold`` nats."""
-    if not isinstance(kl_dims, torch.Tensor) or kl_dims.dim() != 1:
-        raise ValueError("kl_dims must be the 1-D tensor returned by kl_per_dimension.")
+    if not (torch.is_tensor(kl_dims) and kl_dims.dim() == 1):
+        raise ValueError(f"kl_dims must be the 1-D tensor returned by kl_per_dimension, got {getattr(kl_dims, 'shape', type(kl_dims).__name__)}.")
+    if not (isinstance(threshold, int | float) and threshold >= 0):
+        raise ValueError(f"threshold must be a number of nats >= 0, got {threshold!r}.")
     return int((kl_dims > threshold).sum())
 
 
 def vq_step(commitment: float = 0.25):
     """A ``train.fit`` step for a VQVAE: mean per-pixel BCE + codebook loss + commitment * commitment loss."""
+    if not (isinstance(commitment, int | float) and commitment >= 0):
+        raise ValueError(f"commitment must be a number >= 0, got {commitment!r}.")
 
     def step(model, batch, optimizer=None):
         x = batch[0]
@@ -147,9 +155,12 @@ def vq_step(commitment: float = 0.25):
 
 def codebook_usage(indices: torch.Tensor, num_codes: int) -> dict:
     """How many codes a set of indices uses: {'used', 'fraction', 'perplexity'} (perplexity = exp(entropy))."""
-    idx = torch.as_tensor(indices).flatten().long()
-    if idx.numel() == 0 or idx.min() < 0 or idx.max() >= num_codes:
-        raise ValueError(f"indices must be a non-empty set of code numbers in [0, {num_codes}).")
+    if not (isinstance(num_codes, int) and num_codes > 0):
+        raise ValueError(f"num_codes must be a positive int, got {num_codes!r}.")
+    idx = torch.as_tensor(indices).flatten()
+    if idx.numel() == 0 or idx.is_floating_point() or idx.min() < 0 or idx.max() >= num_codes:
+        raise ValueError(f"indices must be a non-empty set of integer code numbers in [0, {num_codes}).")
+    idx = idx.long()
     p = torch.bincount(idx, minlength=num_codes).double() / idx.numel()
     entropy = -(p[p > 0] * p[p > 0].log()).sum().item()
     used = int((p > 0).sum())

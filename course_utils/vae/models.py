@@ -1,11 +1,12 @@
-"""Variational autoencoders: Gaussian KL, reparameterization, MLP / conv / conditional VAEs, the ELBO step, VQ-VAE.
+"""Chapter 06's models: the VAE contract, ``MLPVAE``, ``ConvVAE``, the conditional ``CVAE``, and the VQ-VAE.
 
-Introduced in chapter 06, where each piece is first derived in the notebook. Every VAE here has one contract:
-``encode(x) -> (mu, logvar)`` (each (B, latent_dim)), ``decode_logits(z) -> (B, 1, 28, 28)`` logits,
-``decode(z) = sigmoid(decode_logits(z))`` and ``forward(x) -> (logits, mu, logvar)`` with a sampled z.
-The conditional VAE takes the label as a second argument everywhere: ``encode(x, y)``, ``decode(z, y)``.
-Losses are in nats per image: binary cross-entropy summed over the 784 pixels plus the KL summed over the
-latent dimensions.
+Introduced in chapter 06: ``VAE`` and ``MLPVAE`` are shown in 06_vae §1 (shapes printed in the cell after),
+``ConvVAE`` in §4 (the MLP-vs-conv race), ``CVAE`` in §11 and ``VectorQuantizer`` in §12 (its gradient routing
+checked in the cell after). Every VAE here has one contract: ``encode(x) -> (mu, logvar)`` (each
+(B, latent_dim)), ``decode_logits(z) -> (B, 1, 28, 28)`` logits, ``decode(z) = sigmoid(decode_logits(z))`` and
+``forward(x) -> (logits, mu, logvar)`` with a sampled z. The conditional VAE takes the label as a second
+argument everywhere: ``encode(x, y)``, ``decode(z, y)``. The losses are in ``elbo.py``, the trainers in
+``training.py``.
 """
 
 from __future__ import annotations
@@ -41,21 +42,17 @@ class VAE(nn.Module):
         return self.decode_logits(reparameterize(mu, logvar)), mu, logvar
 
 
-def _check_latent(latent_dim) -> None:
-    if not isinstance(latent_dim, int) or latent_dim < 1:
-        raise ValueError(f"latent_dim must be a positive int, not {latent_dim!r}.")
-
-
 class MLPVAE(VAE):
-    """784 -> hidden -> (mu, logvar) of size latent_dim; z -> hidden -> 784 logits."""
+    """784 -> hidden_dim -> (mu, logvar) of size latent_dim; z -> hidden_dim -> 784 logits."""
 
-    def __init__(self, latent_dim: int = 20, hidden: int = 400):
+    def __init__(self, latent_dim: int = 20, hidden_dim: int = 400):
         super().__init__()
-        _check_latent(latent_dim)
-        self.encoder = nn.Sequential(nn.Flatten(), nn.Linear(784, hidden), nn.ReLU())  # (B, hidden)
-        self.to_stats = nn.Linear(hidden, 2 * latent_dim)                               # (B, 2 * latent_dim)
-        self.decoder = nn.Sequential(nn.Linear(latent_dim, hidden), nn.ReLU(),          # (B, hidden)
-                                     nn.Linear(hidden, 784), nn.Unflatten(1, (1, 28, 28)))  # (B, 1, 28, 28)
+        if not (isinstance(latent_dim, int) and isinstance(hidden_dim, int) and min(latent_dim, hidden_dim) > 0):
+            raise ValueError(f"latent_dim and hidden_dim must be positive ints, got {latent_dim!r} and {hidden_dim!r}.")
+        self.encoder = nn.Sequential(nn.Flatten(), nn.Linear(784, hidden_dim), nn.ReLU())  # (B, hidden_dim)
+        self.to_stats = nn.Linear(hidden_dim, 2 * latent_dim)                               # (B, 2 * latent_dim)
+        self.decoder = nn.Sequential(nn.Linear(latent_dim, hidden_dim), nn.ReLU(),          # (B, hidden_dim)
+                                     nn.Linear(hidden_dim, 784), nn.Unflatten(1, (1, 28, 28)))  # (B, 1, 28, 28)
         self.latent_dim = latent_dim
 
 
@@ -68,7 +65,9 @@ class ConvVAE(VAE):
 
     def __init__(self, latent_dim: int = 20, channels: tuple = (32, 64)):
         super().__init__()
-        _check_latent(latent_dim)
+        if not (isinstance(latent_dim, int) and latent_dim > 0 and isinstance(channels, tuple | list) and len(channels) == 2
+                and all(isinstance(c, int) and c > 0 for c in channels)):
+            raise ValueError(f"latent_dim must be a positive int and channels a pair of positive ints, got {latent_dim!r} and {channels!r}.")
         c1, c2 = channels
         self.encoder = nn.Sequential(
             nn.Conv2d(1, c1, 4, stride=2, padding=1), nn.ReLU(),   # (B, c1, 14, 14)
@@ -87,25 +86,27 @@ class ConvVAE(VAE):
 class CVAE(nn.Module):
     """Conditional MLP VAE: the one-hot label joins the image at the encoder and the code at the decoder."""
 
-    def __init__(self, latent_dim: int = 20, hidden: int = 400, num_classes: int = 10):
+    def __init__(self, latent_dim: int = 20, hidden_dim: int = 400, num_classes: int = 10):
         super().__init__()
-        self.encoder = nn.Sequential(nn.Linear(784 + num_classes, hidden), nn.ReLU(),  # (B, hidden)
-                                     nn.Linear(hidden, 2 * latent_dim))                # (B, 2 * latent_dim)
-        self.decoder = nn.Sequential(nn.Linear(latent_dim + num_classes, hidden), nn.ReLU(),  # (B, hidden)
-                                     nn.Linear(hidden, 784), nn.Unflatten(1, (1, 28, 28)))   # (B, 1, 28, 28)
+        if not all(isinstance(n, int) and n > 0 for n in (latent_dim, hidden_dim, num_classes)):
+            raise ValueError(f"latent_dim, hidden_dim and num_classes must be positive ints, got {latent_dim!r}, {hidden_dim!r}, {num_classes!r}.")
+        self.encoder = nn.Sequential(nn.Linear(784 + num_classes, hidden_dim), nn.ReLU(),  # (B, hidden_dim)
+                                     nn.Linear(hidden_dim, 2 * latent_dim))                # (B, 2 * latent_dim)
+        self.decoder = nn.Sequential(nn.Linear(latent_dim + num_classes, hidden_dim), nn.ReLU(),  # (B, hidden_dim)
+                                     nn.Linear(hidden_dim, 784), nn.Unflatten(1, (1, 28, 28)))   # (B, 1, 28, 28)
         self.latent_dim, self.num_classes = latent_dim, num_classes
 
-    def _onehot(self, y):
-        if not isinstance(y, torch.Tensor) or y.dim() != 1 or y.dtype != torch.long:
-            raise ValueError("y must be a 1-D tensor of integer class labels (torch.long).")
+    def _onehot(self, y, batch: int):  # (B,) labels -> (B, num_classes)
+        if not (isinstance(y, torch.Tensor) and y.dtype == torch.long and y.shape == (batch,) and ((0 <= y) & (y < self.num_classes)).all()):
+            raise ValueError(f"y must be one class label per image: a torch.long tensor of shape ({batch},) with values 0..{self.num_classes - 1}.")
         return F.one_hot(y, self.num_classes).float()
 
     def encode(self, x, y):  # (B, 1, 28, 28), (B,) -> 2 x (B, latent_dim)
-        mu, logvar = self.encoder(torch.cat([x.flatten(1), self._onehot(y)], 1)).chunk(2, dim=1)
+        mu, logvar = self.encoder(torch.cat([x.flatten(1), self._onehot(y, len(x))], 1)).chunk(2, dim=1)
         return mu, logvar
 
     def decode_logits(self, z, y):  # (B, latent_dim), (B,) -> (B, 1, 28, 28)
-        return self.decoder(torch.cat([z, self._onehot(y)], 1))
+        return self.decoder(torch.cat([z, self._onehot(y, len(z))], 1))
 
     def decode(self, z, y):
         return torch.sigmoid(self.decode_logits(z, y))
@@ -127,6 +128,8 @@ class VectorQuantizer(nn.Module):
 
     def __init__(self, num_codes: int = 64, code_dim: int = 16):
         super().__init__()
+        if not (isinstance(num_codes, int) and isinstance(code_dim, int) and min(num_codes, code_dim) > 0):
+            raise ValueError(f"num_codes and code_dim must be positive ints, got {num_codes!r} and {code_dim!r}.")
         self.codebook = nn.Embedding(num_codes, code_dim)
         nn.init.uniform_(self.codebook.weight, -1.0 / num_codes, 1.0 / num_codes)
         self.num_codes, self.code_dim = num_codes, code_dim
@@ -137,8 +140,8 @@ class VectorQuantizer(nn.Module):
         return dist.argmin(1)
 
     def forward(self, z_e):  # (B, D, H, W)
-        if z_e.dim() != 4 or z_e.shape[1] != self.code_dim:
-            raise ValueError(f"VectorQuantizer expects (B, {self.code_dim}, H, W), got {tuple(z_e.shape)}.")
+        if not (isinstance(z_e, torch.Tensor) and z_e.dim() == 4 and z_e.shape[1] == self.code_dim):
+            raise ValueError(f"z_e must be a map shaped (B, {self.code_dim}, H, W), got {getattr(z_e, 'shape', type(z_e).__name__)}.")
         b, d, h, w = z_e.shape
         flat = z_e.permute(0, 2, 3, 1).reshape(-1, d)                 # (B*H*W, D)
         indices = self.nearest(flat.detach())                         # (B*H*W,)
@@ -151,6 +154,8 @@ class VectorQuantizer(nn.Module):
     @torch.no_grad()
     def init_from(self, z_e: torch.Tensor, seed: int = 0) -> None:
         """Start the codebook at randomly chosen encoder outputs (fewer codes that are never used)."""
+        if not (isinstance(z_e, torch.Tensor) and z_e.dim() == 4 and z_e.shape[1] == self.code_dim and z_e.numel()):
+            raise ValueError(f"z_e must be encoder outputs shaped (B, {self.code_dim}, H, W), got {getattr(z_e, 'shape', type(z_e).__name__)}.")
         flat = z_e.permute(0, 2, 3, 1).reshape(-1, self.code_dim)
         pick = torch.randperm(len(flat), generator=torch.Generator().manual_seed(seed))[:self.num_codes]
         self.codebook.weight.copy_(flat[pick % len(flat)])
@@ -161,6 +166,8 @@ class VQVAE(nn.Module):
 
     def __init__(self, num_codes: int = 64, code_dim: int = 16, channels: int = 32):
         super().__init__()
+        if not (isinstance(channels, int) and channels > 0):
+            raise ValueError(f"channels must be a positive int, got {channels!r}.")
         c = channels
         self.encoder = nn.Sequential(
             nn.Conv2d(1, c, 4, stride=2, padding=1), nn.ReLU(),   # (B, c, 14, 14)
@@ -179,5 +186,9 @@ class VQVAE(nn.Module):
         return self.decoder(z_q), codebook_loss, commitment_loss, indices
 
     def decode_indices(self, indices):  # (B, 7, 7) code indices -> (B, 1, 28, 28) images
+        num_codes = self.quantizer.num_codes
+        if not (isinstance(indices, torch.Tensor) and indices.dim() == 3 and not indices.is_floating_point()
+                and ((0 <= indices) & (indices < num_codes)).all()):
+            raise ValueError(f"indices must be an integer tensor (B, H, W) of code numbers in [0, {num_codes}).")
         z_q = self.quantizer.codebook(indices).permute(0, 3, 1, 2)
         return torch.sigmoid(self.decoder(z_q))

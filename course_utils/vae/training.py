@@ -1,22 +1,22 @@
-"""Variational autoencoders: Gaussian KL, reparameterization, MLP / conv / conditional VAEs, the ELBO step, VQ-VAE.
+"""Chapter 06's trainers: ``fit_vae`` (epochs), ``fit_for_seconds`` (a wall-time budget), and the race checkpoints.
 
-Introduced in chapter 06, where each piece is first derived in the notebook. Every VAE here has one contract:
-``encode(x) -> (mu, logvar)`` (each (B, latent_dim)), ``decode_logits(z) -> (B, 1, 28, 28)`` logits,
-``decode(z) = sigmoid(decode_logits(z))`` and ``forward(x) -> (logits, mu, logvar)`` with a sampled z.
-The conditional VAE takes the label as a second argument everywhere: ``encode(x, y)``, ``decode(z, y)``.
-Losses are in nats per image: binary cross-entropy summed over the 784 pixels plus the KL summed over the
-latent dimensions.
+Introduced in chapter 06. Both trainers are ``train.fit`` with ``elbo.vae_step``: ``fit_vae`` trains every
+small VAE of 06_vae (§5 to §11) with torch's ``OneCycleLR``; ``fit_for_seconds`` is shown in §4 and trains the
+two contestants of the MLP-vs-conv race for the same wall time, its one-cycle learning rate following the
+fraction of the time spent (``OneCycleTimeBudget``). ``CHECKPOINTS`` makes the race's two checkpoints
+(``scripts/make_checkpoints.py vae_mlp vae_conv``), which 06_vae §4 loads.
 """
 
 from __future__ import annotations
 
 import math
 import time
+from itertools import accumulate
 
 import torch
 
-from .. import batches, train
-from .elbo import _check_images, negative_elbo, vae_step
+from .. import batches, data, runtime, train
+from .elbo import negative_elbo, vae_step
 from .models import MLPVAE, ConvVAE
 
 
@@ -29,7 +29,14 @@ def fit_vae(model, X: torch.Tensor, y: torch.Tensor | None = None, *, num_epochs
     ``channels_last`` keeps conv models and batches in the memory layout that CPU convolutions prefer.
     Returns the History of ``train.fit`` with train_loss / train_nelbo / train_rec / train_kl per epoch.
     """
-    _check_images(X, "fit_vae")
+    if not callable(getattr(model, "encode", None)):
+        raise TypeError(f"model must be a VAE (with encode/decode_logits), got {type(model).__name__}.")
+    if not (torch.is_tensor(X) and X.is_floating_point() and X.shape[1:] == (1, 28, 28) and len(X) and 0 <= X.min() <= X.max() <= 1):
+        raise ValueError("X must be float images shaped (B, 1, 28, 28) with pixels in [0, 1] (pixels in 0..255: divide by 255).")
+    if y is not None and not (torch.is_tensor(y) and y.dtype == torch.long and y.shape == (len(X),)):
+        raise ValueError(f"y must be one torch.long label per image of X, shape ({len(X)},), got {getattr(y, 'shape', type(y).__name__)}.")
+    if not (isinstance(num_epochs, int) and num_epochs > 0 and isinstance(lr, int | float) and lr > 0):
+        raise ValueError(f"num_epochs must be a positive int and lr a positive number, got {num_epochs!r} and {lr!r}.")
     torch.manual_seed(seed)
     fmt = torch.channels_last if channels_last else torch.contiguous_format
     model.to(device, memory_format=fmt)
@@ -45,49 +52,76 @@ def fit_vae(model, X: torch.Tensor, y: torch.Tensor | None = None, *, num_epochs
                      monitor=None, verbose=verbose, live_plot=live_plot)
 
 
-def one_cycle_lr(fraction: float, max_lr: float, pct_start: float = 0.2) -> float:
-    """The one-cycle learning rate at ``fraction`` of training: linear warm-up from max_lr/25, then cosine to ~0."""
-    if fraction < pct_start:
-        return max_lr / 25 + (max_lr - max_lr / 25) * fraction / pct_start
-    progress = min(1.0, (fraction - pct_start) / (1 - pct_start))
-    return max_lr / 25 / 1e4 + (max_lr - max_lr / 25 / 1e4) * 0.5 * (1 + math.cos(math.pi * progress))
+class OneCycleTimeBudget(train.TimeBudget):
+    """A ``train.TimeBudget`` that also sets the learning rate from the fraction of the budget spent.
+
+    Before every step the rate is the one-cycle value at ``fraction = elapsed / seconds``: a linear warm-up from
+    ``max_lr / DIV_FACTOR`` to ``max_lr`` over the first ``pct_start`` of the time, then a cosine down to
+    ``max_lr / DIV_FACTOR / FINAL_DIV_FACTOR`` (torch's ``OneCycleLR`` with its default factors, on time
+    instead of steps). ``batches`` counts the steps of each epoch.
+    """
+
+    DIV_FACTOR = 25  # the rate starts at max_lr / 25 (OneCycleLR's div_factor)
+    FINAL_DIV_FACTOR = 1e4  # and ends at max_lr / 25 / 1e4 (OneCycleLR's final_div_factor)
+
+    def __init__(self, optimizer, seconds: float, max_lr: float, pct_start: float = 0.2):
+        super().__init__(seconds)
+        if not (isinstance(max_lr, int | float) and max_lr > 0):
+            raise ValueError(f"max_lr must be a positive number, got {max_lr!r}.")
+        if not (isinstance(pct_start, int | float) and 0 < pct_start < 1):
+            raise ValueError(f"pct_start must be a fraction strictly between 0 and 1, got {pct_start!r}.")
+        self.optimizer, self.max_lr, self.pct_start = optimizer, max_lr, pct_start
+        self.batches: list[int] = []
+
+    def lr_at(self, fraction: float) -> float:
+        initial = self.max_lr / self.DIV_FACTOR
+        if fraction < self.pct_start:
+            return initial + (self.max_lr - initial) * fraction / self.pct_start
+        final = initial / self.FINAL_DIV_FACTOR
+        progress = min(1.0, (fraction - self.pct_start) / (1 - self.pct_start))
+        return final + (self.max_lr - final) * 0.5 * (1 + math.cos(math.pi * progress))
+
+    def _set_lr(self) -> None:
+        lr = self.lr_at((time.perf_counter() - self.start) / self.seconds)
+        for group in self.optimizer.param_groups:
+            group["lr"] = lr
+
+    def on_epoch_start(self, model, epoch):
+        super().on_epoch_start(model, epoch)  # starts the clock at the first epoch
+        self.batches.append(0)
+        self._set_lr()
+
+    def on_batch_end(self, model, logs):
+        self.batches[-1] += 1
+        super().on_batch_end(model, logs)  # raises StopTraining once the time is up
+        self._set_lr()  # the rate of the next step
+
+
+UNTIL_TIME_IS_UP = 10**6  # num_epochs for train.fit when the budget ends training
 
 
 def fit_for_seconds(model, X: torch.Tensor, seconds: float, *, lr: float = 2e-3, batch_size: int = 128,
                     channels_last: bool = False, seed: int = 0) -> list[dict]:
     """Train a VAE for a fixed wall time, with the one-cycle schedule running on the *fraction of time* spent.
 
-    Stops when the time is up, mid-epoch if need be, so two models get exactly the same budget. Returns one
-    record per (possibly partial) epoch: {'epoch' (fractional), 'seconds', 'nelbo', 'rec', 'kl'}.
+    ``train.fit`` with a ``OneCycleTimeBudget``: training stops when the time is up, mid-epoch if need be, so
+    two models get exactly the same budget. Returns one record per (possibly partial) epoch:
+    {'epoch' (fractional), 'seconds', 'nelbo', 'rec', 'kl'}.
     """
-    if seconds <= 0:
-        raise ValueError(f"seconds must be positive, got {seconds}.")
-    _check_images(X, "fit_for_seconds")
+    if not (torch.is_tensor(X) and X.is_floating_point() and X.shape[1:] == (1, 28, 28) and len(X) and 0 <= X.min() <= X.max() <= 1):
+        raise ValueError("X must be float images shaped (B, 1, 28, 28) with pixels in [0, 1] (pixels in 0..255: divide by 255).")
     torch.manual_seed(seed)
     fmt = torch.channels_last if channels_last else torch.contiguous_format
-    model.to(memory_format=fmt).train()
+    model.to(memory_format=fmt)
     loader = batches.Batches(X, batch_size=batch_size, shuffle=True, drop_last=True, seed=seed,
                              transform=(lambda t: t.contiguous(memory_format=fmt)) if channels_last else None)
-    optimizer, step = torch.optim.Adam(model.parameters(), lr=lr), vae_step()
-    start, records, seen = time.perf_counter(), [], 0
-    while time.perf_counter() - start < seconds:
-        epoch_start, totals, n = time.perf_counter(), {"nelbo": 0.0, "rec": 0.0, "kl": 0.0}, 0
-        for batch in loader:
-            fraction = (time.perf_counter() - start) / seconds
-            if fraction >= 1:
-                break
-            for group in optimizer.param_groups:
-                group["lr"] = one_cycle_lr(fraction, lr)
-            logs = step(model, batch, optimizer)
-            for k in totals:
-                totals[k] += logs[k] * len(batch[0])
-            n += len(batch[0])
-        seen += n
-        if n:
-            records.append({"epoch": seen / len(X), "seconds": time.perf_counter() - epoch_start,
-                            **{k: v / n for k, v in totals.items()}})
-    model.to(memory_format=torch.contiguous_format).eval()
-    return records
+    optimizer = torch.optim.Adam(model.parameters(), lr=lr)
+    budget = OneCycleTimeBudget(optimizer, seconds, max_lr=lr)
+    history = train.fit(model, loader, num_epochs=UNTIL_TIME_IS_UP, optimizer=optimizer, step=vae_step(),
+                        monitor=None, callbacks=[budget], live_plot=False, verbose=False)
+    model.to(memory_format=torch.contiguous_format)
+    return [{"epoch": steps * batch_size / len(X), "seconds": r["seconds"], "nelbo": r["train_nelbo"],
+             "rec": r["train_rec"], "kl": r["train_kl"]} for steps, r in zip(accumulate(budget.batches), history.epochs)]
 
 
 # ---------------------------------------------------------------- checkpoints of the equal-time race
@@ -97,21 +131,23 @@ RACE_SECONDS = 90  # training wall time given to each of the two VAEs of the rac
 
 def race_models() -> dict:
     """The two contestants of the equal-wall-time race, untrained: {'mlp': ..., 'conv': ...}."""
-    return {"mlp": MLPVAE(latent_dim=20, hidden=400), "conv": ConvVAE(latent_dim=20, channels=(16, 32))}
+    return {"mlp": MLPVAE(latent_dim=20, hidden_dim=400), "conv": ConvVAE(latent_dim=20, channels=(16, 32))}
 
 
 RACE_SETTINGS = {"mlp": {"lr": 2e-3, "batch_size": 128, "channels_last": False},
                  "conv": {"lr": 3e-3, "batch_size": 128, "channels_last": True}}
 
 
-def train_for_budget(model, kind: str, X: torch.Tensor, X_test: torch.Tensor, seconds: float, seed: int = 0) -> dict:
+def fit_contestant(model, kind: str, X: torch.Tensor, X_test: torch.Tensor, seconds: float, seed: int = 0) -> dict:
     """Train a race contestant for exactly ``seconds`` (``fit_for_seconds``) and measure it on ``X_test``.
 
     Returns plain numbers and lists (checkpoint meta): epochs (fractional), measured training seconds,
     per-epoch curves of train nelbo / rec / kl, and the test negative ELBO, reconstruction and KL in nats.
     """
     if kind not in RACE_SETTINGS:
-        raise ValueError(f"Unknown contestant {kind!r}; choose one of {', '.join(RACE_SETTINGS)}.")
+        raise ValueError(f"kind must be one of {', '.join(RACE_SETTINGS)}, not {kind!r}.")
+    if not (torch.is_tensor(X_test) and X_test.shape[1:] == (1, 28, 28) and len(X_test)):  # checked in full after training
+        raise ValueError(f"X_test must be test images shaped (B, 1, 28, 28), got {getattr(X_test, 'shape', type(X_test).__name__)}.")
     records = fit_for_seconds(model, X, seconds, seed=seed, **RACE_SETTINGS[kind])
     test = negative_elbo(model, X_test)
     return {"num_epochs": round(records[-1]["epoch"], 2), "fit_seconds": round(sum(r["seconds"] for r in records), 1),
@@ -121,12 +157,10 @@ def train_for_budget(model, kind: str, X: torch.Tensor, X_test: torch.Tensor, se
 
 
 def _make_race(kind: str):
-    from .. import data, runtime
-
     runtime.seed_everything(0)
     ds = data.load_fashion_mnist(allow_subset=False)
     model = race_models()[kind]
-    meta = train_for_budget(model, kind, ds.X_train, ds.X_test, RACE_SECONDS)
+    meta = fit_contestant(model, kind, ds.X_train, ds.X_test, RACE_SECONDS)
     return model.eval(), meta
 
 

@@ -1,10 +1,11 @@
-"""Chapter 06's views: AE-vs-VAE interpolation, latent explorer, β viewer, and the static figures of the chapter.
+"""Chapter 06's widgets and their static twins: interpolation (AE against VAE), latent traversal, β, and figures.
 
-Introduced in chapter 06 (the t-SNE view of the VAE's means is chapter 05's ``ae_views.tsne_view``). Views
-follow ``course_utils.widgets``: a control changes the data of existing image artists, and what a slider
-browses is computed before (a whole interpolation path is decoded when the pair of images changes, so
-moving along it only swaps pictures). Models are anything with ``encode``/``decode``; for a VAE the path
-runs between posterior means.
+Introduced in chapter 06: ``interpolation_view`` in 06_vae §6, ``traversal_view``/``traversal_figure`` in §7,
+``beta_view``/``beta_figure`` in §9, ``curves_figure`` in §4, ``manifold_figure`` in §5 and ``kl_bars_figure``
+in §10 (the t-SNE view of §8 is chapter 05's ``autoencoders.views.tsne_view``). Every widget returns a
+``widgets.View``; a control changes the data of existing image artists, and what a slider browses is computed
+before (a whole interpolation path is decoded when the pair of images changes, so moving along it only swaps
+pictures). Models are anything with ``encode``/``decode``; for a VAE the path runs between posterior means.
 """
 
 from __future__ import annotations
@@ -25,17 +26,20 @@ def latent_code(model, x: torch.Tensor) -> torch.Tensor:
 
 
 @torch.no_grad()
-def interpolation_paths(models: dict, x_a: torch.Tensor, x_b: torch.Tensor, steps: int = 9) -> dict:
+def interpolation_paths(models: dict, x_a: torch.Tensor, x_b: torch.Tensor, num_steps: int = 9) -> dict:
     """Decode the straight line between the codes of images x_a and x_b (each (1, 1, 28, 28)) for every model.
 
-    Returns ``{name: (steps, 1, 28, 28) images}``; the end points are the models' reconstructions.
+    Returns ``{name: (num_steps, 1, 28, 28) images}``; the end points are the models' reconstructions. The
+    weight t of each step is one number for the whole code: z = (1 - t) z_a + t z_b.
     """
-    if steps < 2:
-        raise ValueError(f"steps must be at least 2 (the two end points), got {steps}.")
+    if not (isinstance(models, dict) and models and all(callable(getattr(m, "decode", None)) for m in models.values())):
+        raise ValueError("models must be a non-empty dict of name -> model with encode and decode.")
+    if not (isinstance(num_steps, int) and num_steps >= 2):
+        raise ValueError(f"num_steps must be an int of at least 2 (the two end points), got {num_steps!r}.")
     for name, x in (("x_a", x_a), ("x_b", x_b)):
         if not isinstance(x, torch.Tensor) or tuple(x.shape) != (1, 1, 28, 28):
             raise ValueError(f"{name} must be one image shaped (1, 1, 28, 28), got {getattr(x, 'shape', x)}.")
-    t = torch.linspace(0, 1, steps)[:, None]
+    t = torch.linspace(0, 1, num_steps)[:, None]  # (num_steps, 1): one weight per step
     paths = {}
     for name, model in models.items():
         model.eval()
@@ -45,20 +49,29 @@ def interpolation_paths(models: dict, x_a: torch.Tensor, x_b: torch.Tensor, step
     return paths
 
 
-def interpolation_view(models: dict, X: torch.Tensor, y: torch.Tensor, classes, steps: int = 9,
+def interpolation_view(models: dict, X: torch.Tensor, y: torch.Tensor, classes, num_steps: int = 9,
                        class_a: int = 1, class_b: int = 9, max_examples: int = 10):
     """Class pickers choose two test images, a slider walks the path; one row per model (e.g. AE and VAE).
 
     The path is decoded once per pair (``interpolation_paths``); the slider moves a frame along the rows and
-    shows the current step enlarged on the right.
+    shows the current step enlarged on the right. Returns a ``widgets.View`` (controls 'a', 'b', 'example',
+    'step').
     """
     import ipywidgets as w
 
+    if not (isinstance(X, torch.Tensor) and X.dim() == 4 and X.shape[1:] == (1, 28, 28)):
+        raise ValueError(f"X must be images shaped (N, 1, 28, 28), got {getattr(X, 'shape', type(X).__name__)}.")
     labels = torch.as_tensor(y).cpu()
+    if labels.shape != (len(X),):
+        raise ValueError(f"y must hold one label per image of X ({len(X)}), got shape {tuple(labels.shape)}.")
+    if not all(isinstance(c, int) and 0 <= c < len(classes) for c in (class_a, class_b)):
+        raise ValueError(f"class_a and class_b must be class numbers in [0, {len(classes)}), got {class_a!r} and {class_b!r}.")
+    if not (isinstance(max_examples, int) and max_examples >= 1):
+        raise ValueError(f"max_examples must be a positive int, got {max_examples!r}.")
     members = {c: torch.nonzero(labels == c).flatten()[:max_examples] for c in range(len(classes))}
     if any(len(m) == 0 for m in members.values()):
-        raise ValueError("interpolation_view needs at least one image of every class in X.")
-    names = list(models)
+        raise ValueError("X and y must hold at least one image of every class in classes.")
+    steps, names = num_steps, list(models)
     fig, axes = new_figure(len(names), steps + 1, figsize=(0.75 * (steps + 1) + 1.6, 0.95 * len(names) + 0.5),
                            squeeze=False, gridspec_kw={"width_ratios": [1] * steps + [1.6]})
     blank = np.zeros((28, 28))
@@ -79,10 +92,9 @@ def interpolation_view(models: dict, X: torch.Tensor, y: torch.Tensor, classes, 
         key = (i_a, i_b)
         if key not in cache:
             cache[key] = {n: _as_array(p, n) for n, p in interpolation_paths(models, X[i_a:i_a + 1], X[i_b:i_b + 1], steps).items()}
-            for r, n in enumerate(names):
-                for c in range(steps):
-                    ims[r][c].set_data(cache[key][n][c])
         for r, n in enumerate(names):
+            for c in range(steps):  # the rows show this pair's path even when it comes from the cache
+                ims[r][c].set_data(cache[key][n][c])
             frames[r].remove()
             frames[r] = axes[r][step].add_patch(Rectangle((-0.5, -0.5), 28, 28, fill=False, ec="red", lw=2))
             ims[r][steps].set_data(cache[key][n][step])
@@ -98,17 +110,23 @@ def interpolation_view(models: dict, X: torch.Tensor, y: torch.Tensor, classes, 
     return controls_view(controls, fig, update)
 
 
-def latent_explorer(model, dims, base: torch.Tensor | None = None, span: float = 3.0, labels=None):
-    """Sliders for the latent dimensions ``dims`` (others stay at ``base``, default 0); decodes live."""
+def traversal_view(model, dims, base: torch.Tensor | None = None, span: float = 3.0, labels=None):
+    """Sliders for the latent dimensions ``dims`` (others stay at ``base``, default 0); decodes live.
+
+    Returns a ``widgets.View`` with one control per dimension ('d0', 'd1', ...); ``traversal_figure`` is its twin.
+    """
     import ipywidgets as w
 
-    dims = [int(d) for d in dims]
-    if not dims or max(dims) >= model.latent_dim or min(dims) < 0:
-        raise ValueError(f"dims must be indices in [0, {model.latent_dim}), got {dims}.")
+    if not (isinstance(dims, list | tuple) and dims and all(isinstance(d, int) and 0 <= d < model.latent_dim for d in dims)):
+        raise ValueError(f"dims must be a non-empty list of dimension indices in [0, {model.latent_dim}), got {dims!r}.")
     base = torch.zeros(model.latent_dim) if base is None else torch.as_tensor(base, dtype=torch.float32).flatten()
     if base.numel() != model.latent_dim:
         raise ValueError(f"base must hold {model.latent_dim} numbers, got {base.numel()}.")
+    if not (isinstance(span, int | float) and span > 0):
+        raise ValueError(f"span must be a positive number (the sliders run from -span to span), got {span!r}.")
     labels = labels or [f"z[{d}]" for d in dims]
+    if len(labels) != len(dims):
+        raise ValueError(f"labels must name each of the {len(dims)} dims, got {len(labels)} labels.")
     model.eval()
     device = next(model.parameters()).device
     fig, (ax_img, ax_bar) = new_figure(1, 2, figsize=(5.2, 2.6), gridspec_kw={"width_ratios": [1, 1.3]})
@@ -138,10 +156,15 @@ def latent_explorer(model, dims, base: torch.Tensor | None = None, span: float =
 
 @torch.no_grad()
 def traversal_figure(model, dims, base: torch.Tensor | None = None, values=(-3, -2, -1, 0, 1, 2, 3), labels=None):
-    """Static twin of the explorer: one row per dimension, that dimension set to each of ``values``."""
-    dims = [int(d) for d in dims]
+    """Static twin of ``traversal_view``: one row per dimension, that dimension set to each of ``values``."""
+    if not (isinstance(dims, list | tuple) and dims and all(isinstance(d, int) and 0 <= d < model.latent_dim for d in dims)):
+        raise ValueError(f"dims must be a non-empty list of dimension indices in [0, {model.latent_dim}), got {dims!r}.")
     base = torch.zeros(model.latent_dim) if base is None else torch.as_tensor(base, dtype=torch.float32).flatten()
+    if base.numel() != model.latent_dim:
+        raise ValueError(f"base must hold {model.latent_dim} numbers, got {base.numel()}.")
     labels = labels or [f"z[{d}]" for d in dims]
+    if len(labels) != len(dims) or not len(values):
+        raise ValueError(f"labels must name each of the {len(dims)} dims and values hold at least one number.")
     device = next(model.parameters()).device
     rows = {}
     for lab, d in zip(labels, dims):
@@ -153,17 +176,18 @@ def traversal_figure(model, dims, base: torch.Tensor | None = None, values=(-3, 
     return fig
 
 
-def beta_viewer(originals, results: dict):
+def beta_view(originals, results: dict):
     """A slider over β: reconstructions and prior samples of each β-VAE, numbers in the caption.
 
     ``results[beta]`` holds 'recon' (images like ``originals``), 'samples' (images) and the numbers
-    'rec' and 'kl' (nats per image on the test set).
+    'rec' and 'kl' (nats per image on the test set). Returns a ``widgets.View`` (control 'beta');
+    ``beta_figure`` is its twin.
     """
     import ipywidgets as w
 
+    if not (isinstance(results, dict) and results):
+        raise ValueError("results must be a non-empty dict of beta -> {'recon', 'samples', 'rec', 'kl'}.")
     betas = sorted(results)
-    if not betas:
-        raise ValueError("beta_viewer needs results for at least one β.")
     for b in betas:
         missing = [k for k in ("recon", "samples", "rec", "kl") if k not in results[b]]
         if missing:
@@ -191,7 +215,9 @@ def beta_viewer(originals, results: dict):
 
 
 def beta_figure(originals, results: dict, n: int = 8):
-    """Static twin of the β viewer: originals, then a reconstruction row and a sample row per β."""
+    """Static twin of ``beta_view``: originals, then a reconstruction row and a sample row per β."""
+    if not (isinstance(results, dict) and results and all({"recon", "samples", "rec", "kl"} <= set(r) for r in results.values())):
+        raise ValueError("results must be a non-empty dict of beta -> {'recon', 'samples', 'rec', 'kl'}.")
     rows = {"test image": torch.as_tensor(originals)[:n]}
     for b in sorted(results):
         r = results[b]
@@ -207,8 +233,8 @@ def curves_figure(runs: dict, keys=("nelbo", "rec", "kl"), x: str = "epoch"):
 
     ``runs[name]['x']`` (optional) gives the x values (e.g. cumulative training seconds) instead of 1, 2, ...
     """
-    if not runs:
-        raise ValueError("curves_figure needs at least one run.")
+    if not (isinstance(runs, dict) and runs):
+        raise ValueError("runs must be a non-empty dict of name -> {curve name: values per epoch}.")
     titles = {"nelbo": "total: negative ELBO", "rec": "reconstruction (BCE)", "kl": "KL to the prior", "loss": "objective"}
     fig, axes = new_figure(1, len(keys), figsize=(3.3 * len(keys), 2.8), squeeze=False)
     for ax, key in zip(axes[0], keys):
@@ -216,6 +242,8 @@ def curves_figure(runs: dict, keys=("nelbo", "rec", "kl"), x: str = "epoch"):
             if key not in run:
                 raise ValueError(f"run {name!r} has no curve {key!r}; it has {sorted(run)}.")
             xs = run.get("x", list(range(1, len(run[key]) + 1)))
+            if len(xs) != len(run[key]):
+                raise ValueError(f"runs[{name!r}]['x'] has {len(xs)} values for {len(run[key])} values of {key!r}.")
             ax.plot(xs, run[key], marker="o", ms=2.5, label=name)
         ax.set_title(titles.get(key, key) + " (nats / image)", fontsize=9)
         ax.set_xlabel(x, fontsize=8)
@@ -229,7 +257,9 @@ def manifold_figure(model, n: int = 15, span: float = 0.95):
     from scipy.stats import norm
 
     if model.latent_dim != 2:
-        raise ValueError(f"manifold_figure needs a model with a 2-D latent space, got latent_dim={model.latent_dim}.")
+        raise ValueError(f"model must have a 2-D latent space, got latent_dim={model.latent_dim}.")
+    if not (isinstance(n, int) and n >= 2 and isinstance(span, int | float) and 0.5 < span < 1):
+        raise ValueError(f"n must be an int >= 2 and span a quantile between 0.5 and 1 (exclusive), got {n!r} and {span!r}.")
     q = norm.ppf(np.linspace(1 - span, span, n))
     z = torch.tensor([[a, b] for b in q[::-1] for a in q], dtype=torch.float32)  # rows: z2 from high to low
     device = next(model.parameters()).device
@@ -247,8 +277,10 @@ def manifold_figure(model, n: int = 15, span: float = 0.95):
 
 def kl_bars_figure(kl_dims: dict, threshold: float = 0.01):
     """Per-dimension KL (sorted, largest first) of several runs as bar charts, the "active" threshold dashed."""
-    if not kl_dims:
-        raise ValueError("kl_bars_figure needs at least one run.")
+    if not (isinstance(kl_dims, dict) and kl_dims and all(torch.as_tensor(v).dim() == 1 for v in kl_dims.values())):
+        raise ValueError("kl_dims must be a non-empty dict of run name -> 1-D tensor of KL per dimension.")
+    if not (isinstance(threshold, int | float) and threshold > 0):
+        raise ValueError(f"threshold must be a positive number of nats (the axis is logarithmic), got {threshold!r}.")
     fig, axes = new_figure(1, len(kl_dims), figsize=(3.2 * len(kl_dims), 2.7), squeeze=False, sharey=True)
     for ax, (name, kl) in zip(axes[0], kl_dims.items()):
         v = torch.as_tensor(kl).sort(descending=True).values.numpy()

@@ -1,3 +1,4 @@
+import pytest
 import torch
 import torch.nn as nn
 
@@ -59,3 +60,73 @@ def test_vector_quantizer_check(capsys):
     assert "straight through" in capsys.readouterr().out.split("\n")[-2]
     assert not checks.check_vector_quantizer(farthest)
     assert "farthest" in capsys.readouterr().out
+
+
+# ---------------------------------------------------------------- wrong answers the checks do not list by name
+
+def test_gaussian_kl_check_refuses_an_unlisted_wrong_formula(capsys):
+    # + log sigma^2 instead of - log sigma^2: still 0 at the prior, so only the comparison with the formula catches it
+    assert not checks.check_gaussian_kl(lambda m, lv: 0.5 * (m**2 + lv.exp() - 1 + lv))
+    assert "values differ from 0.5 * (mu^2 + sigma^2 - 1 - log sigma^2)" in capsys.readouterr().out
+
+
+def test_reparameterize_check_refuses_unlisted_wrong_noise(capsys):
+    # uniform noise with the right mean and spread: only the comparison with the normal distribution catches it
+    assert not checks.check_reparameterize(lambda m, lv: m + (0.5 * lv).exp() * (torch.rand_like(m) - 0.5) * 12**0.5)
+    assert "within one sigma" in capsys.readouterr().out
+    assert not checks.check_reparameterize(lambda m, lv: m + (0.5 * lv).exp() * torch.randn(1))  # one draw for all
+    assert "the same noise" in capsys.readouterr().out
+
+
+class BlindEncoder(models.CVAE):
+    def encode(self, x, y):
+        return super().encode(torch.zeros_like(x), y)
+
+
+class DoubleSigmoid(models.CVAE):
+    def decode(self, z, y):
+        return torch.sigmoid(super().decode(z, y))
+
+
+def test_cvae_check_refuses_unlisted_wrong_models(capsys):
+    assert not checks.check_cvae(BlindEncoder(6, 32))
+    assert "ignores the image" in capsys.readouterr().out
+    assert not checks.check_cvae(DoubleSigmoid(6, 32))
+    assert "sigmoid(decode_logits(z, y))" in capsys.readouterr().out
+
+
+def test_vector_quantizer_check_refuses_an_unlisted_distance(capsys):
+    def manhattan(z_e, codebook):
+        idx = torch.cdist(z_e, codebook, p=1).argmin(1)
+        return z_e + (codebook[idx] - z_e).detach(), idx
+
+    assert not checks.check_vector_quantizer(manhattan)
+    assert "closest in Euclidean distance" in capsys.readouterr().out
+
+
+# ---------------------------------------------------------------- malformed answers print a hint, never crash
+
+def _raises(*args):
+    raise ValueError("my bug")
+
+
+MALFORMED = {
+    "check_gaussian_kl": [None, 3, _raises, lambda m, lv: None, lambda m, lv: [0.0, 0.0, 0.0], lambda m, lv: m.numpy(),
+                          lambda m, lv: torch.zeros(3, 1), lambda m, lv: (m, lv)],
+    "check_reparameterize": [None, "sample_z", _raises, lambda m, lv: None, lambda m, lv: m.tolist(),
+                             lambda m, lv: m[:10], lambda m, lv: torch.zeros(2, 3)],
+    "check_cvae": [None, 3, nn.Linear(2, 2), models.MLPVAE(4, 16), models.CVAE(4, 16, num_classes=3)],
+    "check_vector_quantizer": [None, 3, _raises, lambda z, c: None, lambda z, c: z, lambda z, c: (z, None),
+                               lambda z, c: (z, torch.zeros(30)), lambda z, c: (None, torch.zeros(30, dtype=torch.long)),
+                               lambda z, c: (z[:5], torch.cdist(z, c).argmin(1))],
+}
+
+
+@pytest.mark.parametrize("check,answer", [(c, a) for c, answers in MALFORMED.items() for a in answers],
+                         ids=[f"{c}-{i}" for c, answers in MALFORMED.items() for i in range(len(answers))])
+def test_malformed_answers_print_a_hint(capsys, check, answer):
+    assert getattr(checks, check)(answer) is False
+    out = capsys.readouterr().out
+    assert out.startswith("NOT YET - ") and out.count("\n") == 1
+    if answer is _raises:
+        assert "ValueError: my bug" in out
