@@ -69,7 +69,8 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from course_utils import checkpoints, plotting, results, rnn_bptt, runtime, train, widgets
-from course_utils.lstm_gru import charlm, checks, longrange, models, views
+from course_utils.lstm_gru import charlm, checks, longrange, models, training, views
+from course_utils.widgets import show_source
 
 chapter_start = time.perf_counter()
 cfg = runtime.Config(
@@ -125,12 +126,12 @@ print("device:", device, "| threads:", torch.get_num_threads())
 class LSTMCell(nn.Module):
     """One LSTM step, written from the equations above."""
 
-    def __init__(self, input_size, hidden_size):
+    def __init__(self, input_dim, hidden_dim):
         super().__init__()
-        self.hidden_size = hidden_size
-        self.W_x = nn.Parameter(torch.randn(4 * hidden_size, input_size) * 0.1)   # (4H, D): the i, f, g, o blocks
-        self.W_h = nn.Parameter(torch.randn(4 * hidden_size, hidden_size) * 0.1)  # (4H, H)
-        self.b = nn.Parameter(torch.zeros(4 * hidden_size))                       # (4H,)
+        self.hidden_dim = hidden_dim
+        self.W_x = nn.Parameter(torch.randn(4 * hidden_dim, input_dim) * 0.1)    # (4H, D): the i, f, g, o blocks
+        self.W_h = nn.Parameter(torch.randn(4 * hidden_dim, hidden_dim) * 0.1)   # (4H, H)
+        self.b = nn.Parameter(torch.zeros(4 * hidden_dim))                       # (4H,)
 
     def forward(self, x, state):                                  # x: (B, D); h, c: (B, H)
         h, c = state
@@ -144,7 +145,7 @@ class LSTMCell(nn.Module):
 
 def run_lstm(cell, x):
     """The cell over a batch-first sequence x (B, T, D), from zero states; returns all h (B, T, H) and the last (h, c)."""
-    h = c = x.new_zeros(x.shape[0], cell.hidden_size)
+    h = c = x.new_zeros(x.shape[0], cell.hidden_dim)
     outputs = []
     for t in range(x.shape[1]):
         h, c = cell(x[:, t], (h, c))
@@ -194,7 +195,7 @@ for B, T in [(3, 4), (1, 50), (8, 1)]:
 # %%
 def cell_gradient(cell, x, forget_bias):
     """||d sum(c_T) / d c_0|| (batch mean) with the forget-gate bias set to `forget_bias`, in float64."""
-    H = cell.hidden_size
+    H = cell.hidden_dim
     cell, x = cell.double(), x.double()                       # float64: tiny gradients stay visible
     with torch.no_grad():
         cell.b[H : 2 * H] = forget_bias                       # the f block of the bias
@@ -238,13 +239,13 @@ for forget_bias in (-2.0, 0.0, 2.0, 5.0):
 class GRUCell(nn.Module):
     """One GRU step, written from the equations above (blocks in PyTorch's order r, z, n)."""
 
-    def __init__(self, input_size, hidden_size):
+    def __init__(self, input_dim, hidden_dim):
         super().__init__()
-        self.hidden_size = hidden_size
-        self.W_x = nn.Parameter(torch.randn(3 * hidden_size, input_size) * 0.1)   # (3H, D)
-        self.W_h = nn.Parameter(torch.randn(3 * hidden_size, hidden_size) * 0.1)  # (3H, H)
-        self.b_x = nn.Parameter(torch.zeros(3 * hidden_size))
-        self.b_h = nn.Parameter(torch.zeros(3 * hidden_size))
+        self.hidden_dim = hidden_dim
+        self.W_x = nn.Parameter(torch.randn(3 * hidden_dim, input_dim) * 0.1)    # (3H, D)
+        self.W_h = nn.Parameter(torch.randn(3 * hidden_dim, hidden_dim) * 0.1)   # (3H, H)
+        self.b_x = nn.Parameter(torch.zeros(3 * hidden_dim))
+        self.b_h = nn.Parameter(torch.zeros(3 * hidden_dim))
 
     def forward(self, x, h):                                      # x: (B, D), h: (B, H)
         x_r, x_z, x_n = (x @ self.W_x.T + self.b_x).chunk(3, dim=1)
@@ -300,9 +301,9 @@ for D, H in [(2, 64), (64, 256), (96, 512)]:
     print(f"{D:>4} {H:>4} | " + " ".join(f"{n:>9,}" for n in counts))
 
 # %% [markdown]
-# From here on the chapter uses `course_utils.recurrent`, which holds the same two cells (with an option to return
-# their gates, for section 9) and the formula as `models.layer_param_count`. A quick check that it agrees with
-# the cells above:
+# From here on the chapter uses `lstm_gru.models`, which holds the same LSTM cell (with an option to return its
+# gates, for section 9) and the formula as `models.layer_param_count`. A quick check that they agree with the
+# versions above:
 
 # %%
 # NBVAL_CHECK_OUTPUT
@@ -319,7 +320,7 @@ print("models.LSTMCell and models.layer_param_count agree with this notebook's v
 # ## 4. The long-range experiment, rerun
 #
 # Chapter 02 measured how far back a plain RNN can remember. Now the same experiments for three models that differ
-# only in their recurrent layer: `longrange.LastStepModel` is an (optional) embedding, one recurrent layer of 64
+# only in their recurrent layer: `models.LastStepModel` is an (optional) embedding, one recurrent layer of 64
 # units, and a linear head on the last state. The plain RNN starts with an orthogonal $W_{hh}$ exactly as in chapter 02;
 # LSTM and GRU use PyTorch's default initialization.
 #
@@ -327,9 +328,7 @@ print("models.LSTMCell and models.layer_param_count agree with this notebook's v
 # 500 Adam steps per run, same learning rate and clipping:
 
 # %%
-from course_utils.widgets import show_source
-
-show_source(longrange.train_recall)
+show_source(longrange.fit_recall)
 
 # %%
 recall_results = {}
@@ -339,8 +338,8 @@ for kind in longrange.KINDS:
         runs = []
         for seed in range(cfg.recall_seeds):
             torch.manual_seed(seed)
-            model = longrange.LastStepModel(kind, input_dim=16, output_dim=8, vocab_size=8)
-            runs.append(longrange.train_recall(model, distance, cfg.recall_steps, seed=seed))
+            model = models.LastStepModel(kind, input_dim=16, output_dim=8, vocab_size=8)
+            runs.append(longrange.fit_recall(model, distance, cfg.recall_steps, seed=seed))
         recall_results[(kind, distance)] = sum(runs) / len(runs)
     print(f"{kind:<4}: " + "  ".join(f"d={d}: {recall_results[(kind, d)]:5.1%}" for d in cfg.recall_distances)
           + f"   ({time.perf_counter() - start:.0f} s)")
@@ -366,17 +365,19 @@ print(f"target : {y[0]:.2f}   (trivial answer 1.0 scores MSE {rnn_bptt.tasks.ADD
 # Training all nine models (three layers × three lengths) takes several minutes, more than this chapter's budget, so
 # the full run loads them from three course checkpoints (one per length) made by the same function; the smoke run
 # trains tiny versions. Each run gets at most `cfg.adding_steps[T]` Adam steps (more for the longest sequences) and
-# stops early once its MSE on 500 fresh sequences falls below `longrange.ADDING_TARGET_MSE`. The training code:
+# stops early once its MSE on 500 fresh sequences falls below `longrange.ADDING_TARGET_MSE`. The training code is one
+# call of `train.fit` on fresh batches, with a callback that measures the MSE and stops training:
 
 # %%
-show_source(longrange.train_adding)
+show_source(longrange.AddingCurve)
+show_source(longrange.fit_adding)
 
 # %%
 adding_models, adding_curves = {}, {}
 for T in cfg.adding_lengths:
     nets = longrange.adding_models((T,))                    # rnn_tT, lstm_tT, gru_tT
     msg, meta = checkpoints.load_or_train(
-        nets, f"longrange_adding_t{T}", lambda m, T=T: longrange.train_adding_all(m, cfg.adding_steps[T], (T,)),
+        nets, f"longrange_adding_t{T}", lambda m, T=T: longrange.fit_adding_all(m, cfg.adding_steps[T], (T,)),
         use_checkpoint=not runtime.smoke_mode())
     print(msg)
     adding_models.update(nets)
@@ -521,7 +522,7 @@ print("'with' ->", charlm.encode("with").tolist())
 # %%
 # NBVAL_CHECK_OUTPUT
 demo = charlm.encode("The quick brown fox jumps over the lazy dog; pack my box with five dozen jugs.")
-chunks = charlm.stream_batches(demo, batch_size=3, seq_len=8)
+chunks = training.stream_batches(demo, batch_size=3, seq_len=8)
 for k, (X, _) in enumerate(chunks[:3]):
     print(f"chunk {k}: X {tuple(X.shape)}  rows: " + " | ".join(repr(charlm.decode(row)) for row in X))
 print("targets of chunk 0 (the next characters):", " | ".join(repr(charlm.decode(row)) for row in chunks[0][1]))
@@ -533,24 +534,24 @@ print("targets of chunk 0 (the next characters):", " | ".join(repr(charlm.decode
 # training loop can carry it:
 
 # %%
-show_source(charlm.CharLM)
+show_source(models.CharLM)
 
 # %%
 # NBVAL_CHECK_OUTPUT
-probe = charlm.CharLM(hidden_dim=8)
+probe = models.CharLM(hidden_dim=8)
 logits, (h, c) = probe(torch.zeros(4, 16, dtype=torch.long))
 print(f"tokens (4, 16) -> logits {tuple(logits.shape)}, state h {tuple(h.shape)}, c {tuple(c.shape)}")
 lm_config = charlm.CHARLM_CONFIG
 print(f"full-size model: embedding {lm_config['embed_dim']}, LSTM {lm_config['hidden_dim']} units, "
-      f"{train.count_parameters(charlm.CharLM(embed_dim=lm_config['embed_dim'], hidden_dim=lm_config['hidden_dim'])):,} parameters")
+      f"{train.count_parameters(models.CharLM(embed_dim=lm_config['embed_dim'], hidden_dim=lm_config['hidden_dim'])):,} parameters")
 
 # %% [markdown]
-# The training loop, `charlm.train_charlm`: AdamW with a one-cycle cosine learning rate, gradient clipping at 1,
+# The training loop, `training.fit_charlm`: AdamW with a one-cycle cosine learning rate, gradient clipping at 1,
 # the detached state carried from chunk to chunk, and an evaluation on the validation text after every epoch (the
 # best weights are kept). The line to look for is `state = detach_state(state)`:
 
 # %%
-show_source(charlm.train_charlm)
+show_source(training.fit_charlm)
 
 # %% [markdown]
 # Training the full-size model takes a few minutes, so the full run loads the course checkpoint that
@@ -559,15 +560,15 @@ show_source(charlm.train_charlm)
 
 # %%
 torch.manual_seed(cfg.seed)
-lm = charlm.CharLM(embed_dim=lm_config["embed_dim"], hidden_dim=cfg.lm_hidden, dropout=lm_config["dropout"])
-lm_train = lambda model: charlm.train_charlm(  # noqa: E731
+lm = models.CharLM(embed_dim=lm_config["embed_dim"], hidden_dim=cfg.lm_hidden, dropout=lm_config["dropout"])
+lm_train = lambda model: training.fit_charlm(  # noqa: E731
     model, train_tokens, val_tokens, num_epochs=cfg.lm_epochs, batch_size=lm_config["batch_size"],
     seq_len=lm_config["seq_len"], lr=lm_config["lr"], weight_decay=lm_config["weight_decay"], seed=cfg.seed)
 msg, meta = checkpoints.load_or_train(lm, "charlm", lm_train,
                                      use_checkpoint=not runtime.smoke_mode() and cfg.corpus == "python-docs")
 print(msg)
 lm_history = meta["history"] if "history" in meta else meta["result"]
-val_nats = charlm.evaluate_nats(lm, val_tokens)
+val_nats = training.evaluate_nats(lm, val_tokens)
 print(f"validation loss: {val_nats:.3f} nats/char = {val_nats / math.log(2):.3f} bits/char "
       f"(uniform guessing: {math.log(len(charlm.ALPHABET)):.2f} nats)")
 results.record("charlm_val_nats", val_nats, unit="nats/char", note=f"{description}; last 10 % as validation")
@@ -606,10 +607,10 @@ fig
 compare = {}
 for cell in ("lstm", "gru"):
     torch.manual_seed(cfg.seed)
-    model = charlm.CharLM(embed_dim=32, hidden_dim=cfg.compare_hidden, cell=cell)
-    history = charlm.train_charlm(model, train_tokens, val_tokens, num_epochs=cfg.compare_epochs, batch_size=32,
+    model = models.CharLM(embed_dim=32, hidden_dim=cfg.compare_hidden, cell=cell)
+    history = training.fit_charlm(model, train_tokens, val_tokens, num_epochs=cfg.compare_epochs, batch_size=32,
                                   seq_len=64, lr=4e-3, seed=cfg.seed)
-    X_val, Y_val = charlm.stream_batches(val_tokens, 16, 256)[0]
+    X_val, Y_val = training.stream_batches(val_tokens, 16, 256)[0]
     with torch.no_grad():
         accuracy = (model(X_val)[0].argmax(-1) == Y_val).float().mean().item()
     compare[cell] = {"parameters": train.count_parameters(model.rnn), "seconds_per_epoch": history["seconds"][-1] / cfg.compare_epochs,
@@ -659,9 +660,9 @@ for temperature in (0.0, 0.5, 1.0, 1.5):
 # Each temperature uses the same random seed, so what changes is the temperature's effect alone.
 
 # %% tags=["nbval-ignore-output"]
-explorer = views.temperature_explorer(lm, seed_text, temperatures=[0.0, 0.2, 0.35, 0.5, 0.65, 0.8, 1.0, 1.2, 1.5, 2.0],
-                                           num_chars=cfg.sample_chars, seed=cfg.seed)
-widgets.show(explorer, views.samples_figure({t: samples[t][:220] for t in (0.5, 1.0, 1.5)}, seed_text,
+sampling_view = views.temperature_view(lm, seed_text, temperatures=[0.0, 0.2, 0.35, 0.5, 0.65, 0.8, 1.0, 1.2, 1.5, 2.0],
+                                       num_chars=cfg.sample_chars, seed=cfg.seed)
+widgets.show(sampling_view, views.samples_figure({t: samples[t][:220] for t in (0.5, 1.0, 1.5)}, seed_text,
                                                  title="the same seed text at three temperatures"))
 
 # %% [markdown]
@@ -699,9 +700,9 @@ print(f"unit {quote_unit}: correlation {correlation[quote_unit]:+.2f} between it
 # passage by your unit's activation. The viewer starts on the unit found above.
 
 # %% tags=["nbval-ignore-output"]
-viewer = views.gate_viewer(gates, passage, gate="cell", unit=quote_unit)
-static_fig, _ = views.gate_figure(gates, passage, "cell", quote_unit)
-widgets.show(viewer, static_fig, note=f"Static view (cell value of unit {quote_unit}) for readers without a live kernel:")
+gates_view = views.gate_view(gates, passage, gate="cell", unit=quote_unit)
+static_fig = views.gate_figure(gates, passage, "cell", quote_unit)
+widgets.show(gates_view, static_fig, note=f"Static view (cell value of unit {quote_unit}) for readers without a live kernel:")
 
 # %% [markdown]
 # The static view shows the cell value of the unit found above over the passage: its colour changes at quotation
@@ -844,7 +845,7 @@ print(f"word segmentation F1: left to right {tagging['left to right']['f1']:.3f}
 # answer. Write your answer in a new cell above the check, or replace the solution.
 #
 # **Exercise 1: swap the LSTM for a GRU, and count.** Write `charlm_param_count(vocab_size, embed_dim, hidden_dim,
-# num_layers, cell)` that returns the number of parameters of `charlm.CharLM(vocab_size, embed_dim, hidden_dim,
+# num_layers, cell)` that returns the number of parameters of `models.CharLM(vocab_size, embed_dim, hidden_dim,
 # num_layers, cell=cell)` by formula (embedding, every recurrent layer, head) for `cell` in `"lstm"`, `"gru"`. Then make
 # the GRU version of this chapter's character model with a one-line change and compare the counts.
 
@@ -856,8 +857,8 @@ def charlm_param_count(vocab_size, embed_dim, hidden_dim, num_layers, cell):
     return vocab_size * embed_dim + recurrent_params + hidden_dim * vocab_size + vocab_size
 
 
-char_lstm = charlm.CharLM(embed_dim=lm_config["embed_dim"], hidden_dim=lm_config["hidden_dim"])
-char_gru = charlm.CharLM(embed_dim=lm_config["embed_dim"], hidden_dim=lm_config["hidden_dim"], cell="gru")  # the one line
+char_lstm = models.CharLM(embed_dim=lm_config["embed_dim"], hidden_dim=lm_config["hidden_dim"])
+char_gru = models.CharLM(embed_dim=lm_config["embed_dim"], hidden_dim=lm_config["hidden_dim"], cell="gru")  # the one line
 for name, model in (("LSTM", char_lstm), ("GRU", char_gru)):
     print(f"{name}: {train.count_parameters(model):,} parameters (formula: "
           f"{charlm_param_count(96, lm_config['embed_dim'], lm_config['hidden_dim'], 1, name.lower()):,})")
@@ -933,8 +934,8 @@ class BiCharLM(nn.Module):
         return self.head(out), state
 
 
-for name, model in (("one direction", charlm.CharLM(embed_dim=32, hidden_dim=64)), ("bidirectional", BiCharLM())):
-    chunks = charlm.stream_batches(train_tokens, 32, 64)[: cfg.tagger_steps // 2]
+for name, model in (("one direction", models.CharLM(embed_dim=32, hidden_dim=64)), ("bidirectional", BiCharLM())):
+    chunks = training.stream_batches(train_tokens, 32, 64)[: cfg.tagger_steps // 2]
     optimizer = torch.optim.Adam(model.parameters(), lr=4e-3)
     model.train()
     for X, Y in chunks:  # no carried state here: the point is the leak, not the best model

@@ -1,5 +1,7 @@
-"""TODO map"""
+"""Chapter 03, LSTM and GRU (``notebooks/03_lstm_gru``): ``models`` (LSTMCell, LastStepModel, CharLM, parameter counts),
+``longrange`` (the RNN/LSTM/GRU recall and adding experiments through ``train.fit``), ``charlm`` (corpus, alphabet,
+sampling, gate recording), ``training`` (truncated BPTT, the lesson's own loop), ``views`` (widgets + twins), ``checks``."""
 
-from . import charlm, checks, longrange, models, views
+from . import charlm, checks, longrange, models, training, views
 
-__all__ = ["charlm", "checks", "longrange", "models", "views"]
+__all__ = ["charlm", "checks", "longrange", "models", "training", "views"]

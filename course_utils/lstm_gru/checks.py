@@ -1,33 +1,37 @@
-"""Auto-checks for the chapter exercises: call one on your answer, read "passed" or a specific hint.
+"""Auto-checks for chapter 03's exercises (``03_lstm_gru``, Exercises 1-3): call one on your answer, read "passed" or a hint.
 
-Each check returns True/False and prints one line. An answer that is missing (``None``) or still
-raises ``NotImplementedError`` is reported as "not yet solved", never as a crash.
+Introduced in chapter 03 (LSTM and GRU). Each check returns True/False and prints one line. Through
+``course_utils.checks.exercise``, an answer that is missing (``None``) or still raises ``NotImplementedError`` is
+"not yet solved", and any other error raised while checking it is printed as a hint naming it: a check never crashes.
 """
 
 from __future__ import annotations
 
 import itertools
+import numbers
 
+import numpy as np
 import torch
 import torch.nn as nn
 
-from ..checks import attempt, report
+from ..checks import exercise, report
+from . import models
+
+TITLE_COUNT, TITLE_FORGET, TITLE_CAUSAL = "character model parameters", "forget-gate bias", "causality test"
 
 
+@exercise(TITLE_COUNT)
 def check_charlm_param_count(fn) -> bool:
     """Exercise 03.1: ``fn(vocab_size, embed_dim, hidden_dim, num_layers, cell)`` counts a CharLM's parameters."""
-    from . import charlm
-
-    title = "character model parameters"
-    if fn is None:
-        return report(title, False, "not yet solved - define charlm_param_count(vocab_size, embed_dim, hidden_dim, num_layers, cell).")
+    title = TITLE_COUNT
     cases = list(itertools.product([96, 10], [8, 64], [16, 128], [1, 2, 3], ["lstm", "gru"]))
     for V, E, H, L, cell in cases:
-        model = charlm.CharLM(V, E, H, num_layers=L, cell=cell)
+        model = models.CharLM(V, E, H, num_layers=L, cell=cell)
         truth = sum(p.numel() for p in model.parameters())
-        got, failed = attempt(title, fn, V, E, H, L, cell)
-        if failed is not None:
-            return failed
+        got = fn(V, E, H, L, cell)
+        if isinstance(got, bool) or not isinstance(got, numbers.Integral):
+            return report(title, False, f"charlm_param_count must return an int, but for vocab {V}, embedding {E}, "
+                                        f"hidden {H}, {L} layer(s), {cell} it returned {type(got).__name__} {got!r:.40}.")
         if got == truth:
             continue
         k = 4 if cell == "lstm" else 3
@@ -49,18 +53,19 @@ def check_charlm_param_count(fn) -> bool:
     return report(title, True, f"your formula matches numel() for all {len(cases)} LSTM and GRU configurations.")
 
 
+@exercise(TITLE_FORGET)
 def check_forget_bias(fn) -> bool:
     """Exercise 03.2: ``fn(lstm, value)`` sets the forget-gate biases of every layer so that they add up to ``value``."""
-    title = "forget-gate bias"
-    if fn is None:
-        return report(title, False, "not yet solved - define set_forget_bias(lstm, value).")
+    title = TITLE_FORGET
     for layers, H, value in [(1, 5, 1.0), (2, 3, 2.5), (3, 4, -1.0)]:
         torch.manual_seed(0)
         lstm = nn.LSTM(2, H, num_layers=layers)
         before = {n: p.detach().clone() for n, p in lstm.named_parameters()}
-        _, failed = attempt(title, fn, lstm, value)
-        if failed is not None:
-            return failed
+        fn(lstm, value)
+        now = dict(lstm.named_parameters())
+        if set(now) != set(before) or any(now[n].shape != before[n].shape for n in before):
+            return report(title, False, "change the values of the LSTM's biases in place (with torch.no_grad()), "
+                                        "not its parameters themselves: their names and shapes must stay.")
         for layer in range(layers):
             b_ih, b_hh = getattr(lstm, f"bias_ih_l{layer}").detach(), getattr(lstm, f"bias_hh_l{layer}").detach()
             total = b_ih + b_hh
@@ -72,7 +77,8 @@ def check_forget_bias(fn) -> bool:
                                             "set one to value and the other to 0 in the forget block.")
             if not torch.allclose(total[H : 2 * H], torch.full((H,), value)):
                 return report(title, False, f"in layer {layer} of a {layers}-layer LSTM the forget biases add up to "
-                                            f"{total[H:2 * H].mean():.2f} on average, not {value}; change every layer.")
+                                            f"{total[H:2 * H].mean():.2f} on average, not {value}: bias_ih and bias_hh are added, so "
+                                            "set both forget blocks (e.g. value and 0), in every layer.")
             for name in (f"bias_ih_l{layer}", f"bias_hh_l{layer}"):
                 now = getattr(lstm, name).detach()
                 keep = torch.cat([torch.arange(H), torch.arange(2 * H, 4 * H)])
@@ -114,18 +120,18 @@ class _Bidirectional(nn.Module):
         return self.head(out), state
 
 
+@exercise(TITLE_CAUSAL)
 def check_is_causal(fn) -> bool:
     """Exercise 03.3: ``fn(model)`` is True exactly when no output depends on a later input."""
-    title = "causality test"
-    if fn is None:
-        return report(title, False, "not yet solved - define is_causal(model, length=24).")
+    title = TITLE_CAUSAL
     torch.manual_seed(0)
     cases = [("a one-direction GRU", _Causal(), True), ("a bidirectional LSTM returning (logits, state)", _Bidirectional(), False),
              ("a model that peeks exactly one character ahead", _Peeking(), False)]
     for name, model, truth in cases:
-        got, failed = attempt(title, fn, model)
-        if failed is not None:
-            return failed
+        got = fn(model)
+        if not isinstance(got, bool | np.bool_ | torch.Tensor) or (isinstance(got, torch.Tensor) and got.numel() != 1):
+            return report(title, False, f"is_causal must return True or False, but for {name} it returned "
+                                        f"{type(got).__name__} {got!r:.40}.")
         if bool(got) != truth:
             hint = ("change only the inputs *after* position t and compare the outputs at positions <= t."
                     if truth else "change the inputs after t (all of them, and also just the next one) and compare "

@@ -1,12 +1,19 @@
-"""LSTM and GRU cells written from their gate equations, and parameter counts by formula.
+"""Chapter 03's models: the LSTM cell from its gate equations, the long-range models, the character model.
 
-Introduced in chapter 03 (LSTM and GRU), which writes the same cells in the notebook first and checks
-them against ``nn.LSTM`` / ``nn.GRU``. The chapter's gate viewer runs ``LSTMCell`` with a trained model's
-weights to record every gate (``charlm.record_gates``).
+Introduced in chapter 03 (LSTM and GRU).
 
-Weights are laid out as in PyTorch, so they can be copied over: the four LSTM blocks are stacked in the
-order input, forget, cell candidate, output (i, f, g, o); the three GRU blocks in the order reset,
-update, candidate (r, z, n).
+- ``LSTMCell``: one LSTM step, the equations line by line. Written out in ``03_lstm_gru`` §1 (the notebook's
+  own ``LSTMCell``, checked against ``nn.LSTM``); asserted equal to this one in §3, the cell after the parameter
+  table. ``charlm.record_gates`` runs it with a trained model's weights to record every gate.
+- ``layer_param_count``: the parameters of one recurrent layer by formula (§3, asserted against the notebook's
+  ``layer_params``).
+- ``LastStepModel``: [embedding] -> RNN / LSTM / GRU -> a linear head on the last state (§4, the long-range
+  experiments of ``longrange``).
+- ``CharLM``: embedding -> LSTM (or GRU) -> linear over the alphabet (§6-§9, trained by ``training.fit_charlm``).
+
+Weights are laid out as in PyTorch, so they can be copied over: the four LSTM blocks are stacked in the order
+input, forget, cell candidate, output (i, f, g, o). The notebook writes its GRU cell in §2 and checks it against
+``nn.GRU`` itself; the package needs no copy of it.
 """
 
 from __future__ import annotations
@@ -15,21 +22,31 @@ import torch
 import torch.nn as nn
 
 LSTM_GATES = ("input", "forget", "cell candidate", "output")
-GRU_GATES = ("reset", "update", "candidate")
 GATE_BLOCKS = {"rnn": 1, "gru": 3, "lstm": 4}
+LAYERS = {"rnn": nn.RNN, "gru": nn.GRU, "lstm": nn.LSTM}
+VOCAB_SIZE = 96  # len(charlm.ALPHABET): newline and printable ASCII (a test keeps the two equal)
+
+
+def _positive_ints(**sizes) -> None:
+    for name, value in sizes.items():
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise ValueError(f"{name} must be an int >= 1, not {value!r}.")
 
 
 class LSTMCell(nn.Module):
     """One LSTM step: gates from x_t and h_{t-1}; c_t = f * c_{t-1} + i * g; h_t = o * tanh(c_t)."""
 
-    def __init__(self, input_size: int, hidden_size: int):
+    def __init__(self, input_dim: int, hidden_dim: int):
         super().__init__()
-        self.hidden_size = hidden_size
-        self.W_x = nn.Parameter(torch.randn(4 * hidden_size, input_size) / input_size**0.5)     # (4H, D)
-        self.W_h = nn.Parameter(torch.randn(4 * hidden_size, hidden_size) / hidden_size**0.5)   # (4H, H)
-        self.b = nn.Parameter(torch.zeros(4 * hidden_size))                                    # (4H,)
+        _positive_ints(input_dim=input_dim, hidden_dim=hidden_dim)
+        self.input_dim, self.hidden_dim = input_dim, hidden_dim
+        self.W_x = nn.Parameter(torch.randn(4 * hidden_dim, input_dim) / input_dim**0.5)     # (4H, D)
+        self.W_h = nn.Parameter(torch.randn(4 * hidden_dim, hidden_dim) / hidden_dim**0.5)   # (4H, H)
+        self.b = nn.Parameter(torch.zeros(4 * hidden_dim))                                  # (4H,)
 
     def forward(self, x, state, return_gates: bool = False):  # x: (B, D), state: ((B, H), (B, H))
+        if not (isinstance(state, (tuple, list)) and len(state) == 2):
+            raise TypeError(f"state must be a pair (h, c) of (B, {self.hidden_dim}) tensors, not {_describe(state)}.")
         h, c = state
         z_i, z_f, z_g, z_o = (x @ self.W_x.T + h @ self.W_h.T + self.b).chunk(4, dim=1)  # 4 x (B, H)
         i, f, g, o = torch.sigmoid(z_i), torch.sigmoid(z_f), torch.tanh(z_g), torch.sigmoid(z_o)
@@ -42,8 +59,10 @@ class LSTMCell(nn.Module):
     @classmethod
     def from_torch(cls, lstm: nn.LSTM, layer: int = 0) -> LSTMCell:
         """A cell holding layer ``layer`` of ``lstm``'s weights (its two bias vectors summed)."""
-        if not isinstance(lstm, nn.LSTM) or not 0 <= layer < lstm.num_layers or lstm.proj_size:
-            raise ValueError(f"from_torch needs an nn.LSTM without projections and a layer in [0, {lstm.num_layers}).")
+        if not isinstance(lstm, nn.LSTM) or lstm.proj_size or lstm.bidirectional:
+            raise TypeError(f"lstm must be a one-direction nn.LSTM without projections, not {_describe(lstm)}.")
+        if isinstance(layer, bool) or not isinstance(layer, int) or not 0 <= layer < lstm.num_layers:
+            raise ValueError(f"layer must be an int in [0, {lstm.num_layers}), not {layer!r}.")
         w_x = getattr(lstm, f"weight_ih_l{layer}")
         cell = cls(w_x.shape[1], lstm.hidden_size)
         with torch.no_grad():
@@ -53,65 +72,79 @@ class LSTMCell(nn.Module):
         return cell
 
 
-class GRUCell(nn.Module):
-    """One GRU step: r and z from x_t and h_{t-1}; n = tanh(W_xn x + r * (W_hn h + b_hn)); h_t = (1 - z) n + z h."""
-
-    def __init__(self, input_size: int, hidden_size: int):
-        super().__init__()
-        self.hidden_size = hidden_size
-        self.W_x = nn.Parameter(torch.randn(3 * hidden_size, input_size) / input_size**0.5)     # (3H, D)
-        self.W_h = nn.Parameter(torch.randn(3 * hidden_size, hidden_size) / hidden_size**0.5)   # (3H, H)
-        self.b_x = nn.Parameter(torch.zeros(3 * hidden_size))   # two biases: b_hn sits inside r * (...)
-        self.b_h = nn.Parameter(torch.zeros(3 * hidden_size))
-
-    def forward(self, x, h, return_gates: bool = False):  # x: (B, D), h: (B, H)
-        x_r, x_z, x_n = (x @ self.W_x.T + self.b_x).chunk(3, dim=1)   # 3 x (B, H)
-        h_r, h_z, h_n = (h @ self.W_h.T + self.b_h).chunk(3, dim=1)
-        r, z = torch.sigmoid(x_r + h_r), torch.sigmoid(x_z + h_z)
-        n = torch.tanh(x_n + r * h_n)
-        h = (1 - z) * n + z * h            # interpolate between the candidate and the old state
-        if return_gates:
-            return h, dict(zip(GRU_GATES, (r, z, n)))
-        return h
-
-    @classmethod
-    def from_torch(cls, gru: nn.GRU, layer: int = 0) -> GRUCell:
-        """A cell holding layer ``layer`` of ``gru``'s weights."""
-        if not isinstance(gru, nn.GRU) or not 0 <= layer < gru.num_layers:
-            raise ValueError(f"from_torch needs an nn.GRU and a layer in [0, {getattr(gru, 'num_layers', '?')}).")
-        w_x = getattr(gru, f"weight_ih_l{layer}")
-        cell = cls(w_x.shape[1], gru.hidden_size)
-        with torch.no_grad():
-            cell.W_x.copy_(w_x)
-            cell.W_h.copy_(getattr(gru, f"weight_hh_l{layer}"))
-            cell.b_x.copy_(getattr(gru, f"bias_ih_l{layer}"))
-            cell.b_h.copy_(getattr(gru, f"bias_hh_l{layer}"))
-        return cell
+def _describe(value) -> str:
+    if isinstance(value, torch.Tensor):
+        return f"one tensor of shape {tuple(value.shape)}"
+    return f"a {type(value).__name__}"
 
 
-def run_cell(cell: nn.Module, x: torch.Tensor, state=None):
-    """Run a cell over a batch-first sequence x (B, T, D); returns the states (B, T, H) and the last state."""
-    if not isinstance(x, torch.Tensor) or x.dim() != 3:
-        raise ValueError(f"x must be shaped (B, T, D), got {tuple(x.shape) if isinstance(x, torch.Tensor) else x!r}.")
-    B, H = x.shape[0], cell.hidden_size
+def run_cell(cell: LSTMCell, x: torch.Tensor, state=None):
+    """Run an ``LSTMCell`` over a batch-first sequence x (B, T, D); returns the states (B, T, H) and the last (h, c)."""
+    if not isinstance(cell, LSTMCell):
+        raise TypeError(f"cell must be an LSTMCell, not {_describe(cell)}.")
+    if not isinstance(x, torch.Tensor) or x.dim() != 3 or x.shape[2] != cell.input_dim:
+        raise ValueError(f"x must be shaped (B, T, {cell.input_dim}), got {_describe(x)}.")
     if state is None:
-        zeros = x.new_zeros(B, H)
-        state = (zeros, zeros) if isinstance(cell, LSTMCell) else zeros
+        state = (x.new_zeros(x.shape[0], cell.hidden_dim), x.new_zeros(x.shape[0], cell.hidden_dim))
     outputs = []
     for t in range(x.shape[1]):
         state = cell(x[:, t], state)
-        outputs.append(state[0] if isinstance(state, tuple) else state)
+        outputs.append(state[0])
     return torch.stack(outputs, dim=1), state
 
 
-def layer_param_count(kind: str, input_size: int, hidden_size: int) -> int:
+def layer_param_count(kind: str, input_dim: int, hidden_dim: int) -> int:
     """Parameters of one direction of one ``nn.RNN``/``nn.GRU``/``nn.LSTM`` layer: k (H*D + H*H + 2H).
 
     k is the number of gate blocks (1, 3 or 4); PyTorch keeps two bias vectors per block.
     """
     if kind not in GATE_BLOCKS:
-        raise ValueError(f"Unknown kind {kind!r}; choose one of {', '.join(GATE_BLOCKS)}.")
-    if input_size < 1 or hidden_size < 1:
-        raise ValueError(f"input_size and hidden_size must be >= 1, got {input_size} and {hidden_size}.")
+        raise ValueError(f"kind must be one of {', '.join(GATE_BLOCKS)}, not {kind!r}.")
+    _positive_ints(input_dim=input_dim, hidden_dim=hidden_dim)
     k = GATE_BLOCKS[kind]
-    return k * (hidden_size * input_size + hidden_size * hidden_size + 2 * hidden_size)
+    return k * (hidden_dim * input_dim + hidden_dim * hidden_dim + 2 * hidden_dim)
+
+
+class LastStepModel(nn.Module):
+    """Many-to-one: [embedding] -> one recurrent layer -> linear head on the last state."""
+
+    def __init__(self, kind: str, input_dim: int, output_dim: int, hidden_dim: int = 64,
+                 vocab_size: int | None = None):
+        super().__init__()
+        if kind not in LAYERS:
+            raise ValueError(f"kind must be one of {', '.join(LAYERS)}, not {kind!r}.")
+        _positive_ints(input_dim=input_dim, output_dim=output_dim, hidden_dim=hidden_dim,
+                       **({} if vocab_size is None else {"vocab_size": vocab_size}))
+        self.kind = kind
+        self.embedding = nn.Embedding(vocab_size, input_dim) if vocab_size else None
+        self.rnn = LAYERS[kind](input_dim, hidden_dim, batch_first=True)
+        self.head = nn.Linear(hidden_dim, output_dim)
+        if kind == "rnn":  # as in chapter 02: start the plain RNN at the edge, W_hh orthogonal (r = 1)
+            nn.init.orthogonal_(self.rnn.weight_hh_l0)
+
+    def forward(self, x):                          # (B, T) token ids or (B, T, D) values
+        if self.embedding is not None:
+            x = self.embedding(x)                  # (B, T, D)
+        out, _ = self.rnn(x)                       # (B, T, H)
+        return self.head(out[:, -1])               # (B, output_dim)
+
+
+class CharLM(nn.Module):
+    """Embedding -> LSTM or GRU (num_layers) -> linear over the alphabet, with dropout around the recurrence."""
+
+    def __init__(self, vocab_size: int = VOCAB_SIZE, embed_dim: int = 64, hidden_dim: int = 256,
+                 num_layers: int = 1, dropout: float = 0.0, cell: str = "lstm"):
+        super().__init__()
+        if cell not in LAYERS:
+            raise ValueError(f"cell must be one of {', '.join(LAYERS)}, not {cell!r}.")
+        self.cell = cell
+        self.embedding = nn.Embedding(vocab_size, embed_dim)
+        self.drop = nn.Dropout(dropout)
+        self.rnn = LAYERS[cell](embed_dim, hidden_dim, num_layers=num_layers, batch_first=True,
+                                dropout=dropout if num_layers > 1 else 0.0)
+        self.head = nn.Linear(hidden_dim, vocab_size)
+
+    def forward(self, tokens, state=None):                 # tokens: (B, T)
+        x = self.drop(self.embedding(tokens))              # (B, T, E)
+        out, state = self.rnn(x, state)                    # (B, T, H), state of the last step
+        return self.head(self.drop(out)), state            # (B, T, V) logits

@@ -1,18 +1,22 @@
 """Chapter 03's views of a trained character model: generated text by temperature, and gate activations.
 
-Introduced in chapter 03 (LSTM and GRU). Both widgets follow the course pattern (``widgets.controls_view``):
-the figure's artists are made once and a control only swaps their data. Generated text is drawn into
-the figure (so the slider drives an image) and cached, so revisiting a temperature is instant.
+Introduced in chapter 03 (LSTM and GRU): ``temperature_view`` with its static twin ``samples_figure`` (§8),
+``gate_view`` with its static twin ``gate_figure`` (§9). Both widgets follow the course pattern
+(``widgets.controls_view``, returning a ``widgets.View``): the figure's artists are made once and a control only
+swaps their data (``gate_panel`` returns the figure and that update). Generated text is drawn into the figure
+(so the slider drives an image) and cached, so revisiting a temperature is instant.
 """
 
 from __future__ import annotations
 
+import math
 import textwrap
 
 import numpy as np
 import torch
 from matplotlib import patheffects
 
+from .. import widgets
 from ..plotting import new_figure
 from . import charlm
 
@@ -27,9 +31,14 @@ def _wrap(text: str, width: int = TEXT_WIDTH, max_lines: int = 8) -> str:
 
 
 def samples_figure(samples: dict, seed_text: str, title: str | None = None):
-    """One panel per temperature with the text generated after ``seed_text``; returns the figure."""
-    if not samples:
-        raise ValueError("samples_figure needs at least one {temperature: text} entry.")
+    """One panel per temperature with the text generated after ``seed_text``; returns the figure.
+
+    The static twin of ``temperature_view``: ``samples`` maps temperatures to generated text.
+    """
+    if not (isinstance(samples, dict) and samples and all(isinstance(t, str) for t in samples.values())):
+        raise ValueError(f"samples must be a non-empty dict {{temperature: generated text}}, not {samples!r:.60}.")
+    if not isinstance(seed_text, str):
+        raise TypeError(f"seed_text must be a str, not {type(seed_text).__name__}.")
     fig, axes = new_figure(len(samples), 1, figsize=(8.2, 1.75 * len(samples)), squeeze=False)
     for ax, (temperature, text) in zip(axes[:, 0], samples.items()):
         ax.text(0.0, 1.0, _wrap(seed_text + text), family="monospace", fontsize=8, va="top", ha="left",
@@ -41,19 +50,25 @@ def samples_figure(samples: dict, seed_text: str, title: str | None = None):
     return fig
 
 
-def temperature_explorer(model, seed_text: str, temperatures, num_chars: int = 300, seed: int = 0):
+def temperature_view(model, seed_text: str, temperatures, num_chars: int = 300, seed: int = 0) -> widgets.View:
     """Temperature slider and seed-text box; the text the model generates is redrawn in the figure.
 
     Every (seed text, temperature) pair is sampled with the same random seed, so moving the slider back
-    shows the same text again, and differences come from the temperature alone.
+    shows the same text again, and differences come from the temperature alone. Controls: ``temperature``
+    and ``seed_text``.
     """
     import ipywidgets as w
 
-    from .. import widgets
-
+    if isinstance(temperatures, str) or not hasattr(temperatures, "__iter__"):
+        raise TypeError(f"temperatures must be a list of numbers >= 0, not {temperatures!r}.")
+    temperatures = list(temperatures)
+    if not temperatures or not all(isinstance(t, int | float) and 0 <= t < math.inf for t in temperatures):
+        raise ValueError(f"temperatures must be a non-empty list of finite numbers >= 0, not {temperatures!r}.")
     temperatures = [float(t) for t in temperatures]
-    if not temperatures or any(t < 0 for t in temperatures):
-        raise ValueError(f"temperatures must be a non-empty list of numbers >= 0, not {temperatures!r}.")
+    if not (isinstance(num_chars, int) and num_chars >= 1):
+        raise ValueError(f"num_chars must be an int >= 1, not {num_chars!r}.")
+    if not (isinstance(seed_text, str) and seed_text):
+        raise ValueError(f"seed_text must be a non-empty str, not {seed_text!r}.")
     charlm.encode(seed_text)  # raises early on a character the model cannot read
     start = min(temperatures, key=lambda t: abs(t - 1.0))
     fig, ax = new_figure(figsize=(8.2, 2.4))
@@ -62,7 +77,9 @@ def temperature_explorer(model, seed_text: str, temperatures, num_chars: int = 3
     cache: dict = {}
 
     def update(temperature, seed_text):
-        seed_text = charlm.clean_text(seed_text).rstrip("\n") or "The "
+        if not set(seed_text) <= set(charlm.ALPHABET):  # typed marks become ASCII (clean_text would also drop a trailing space)
+            seed_text = charlm.clean_text(seed_text).rstrip("\n")
+        seed_text = seed_text or "The "
         key = (seed_text, temperature)
         if key not in cache:
             g = torch.Generator().manual_seed(seed)
@@ -92,24 +109,44 @@ def _text_grid(text: str, width: int) -> tuple[np.ndarray, list[tuple[int, int, 
     return grid, cells
 
 
-def _unit_grid(values: np.ndarray, grid: np.ndarray, width: int) -> np.ndarray:
+def _unit_grid(values: np.ndarray, grid: np.ndarray) -> np.ndarray:
     out = np.full(grid.shape, np.nan)
     out.flat[: len(values)] = values
     return out
 
 
-def gate_figure(gates: dict, text: str, gate: str, unit: int, window: int = 32, width: int = 48):
+def _check_gates(gates, text) -> tuple[int, int]:
+    """(T, H) of recorded gates that fit ``text``; raises a clear error otherwise."""
+    if not (isinstance(gates, dict) and gates and all(isinstance(v, torch.Tensor) and v.dim() == 2 for v in gates.values())):
+        raise ValueError("gates must be a non-empty dict of (T, H) tensors, as charlm.record_gates returns.")
+    shapes = {tuple(v.shape) for v in gates.values()}
+    if len(shapes) != 1:
+        raise ValueError(f"gates must all have one shape (T, H), got {sorted(shapes)}.")
+    T, H = shapes.pop()
+    if not isinstance(text, str) or len(text) != T:
+        raise ValueError(f"text must be the passage the gates were recorded on ({T} characters), not "
+                         f"{f'{len(text)} characters' if isinstance(text, str) else type(text).__name__}.")
+    return T, H
+
+
+def _check_gate_and_unit(gates: dict, H: int, gate, unit) -> None:
+    if gate not in gates:
+        raise ValueError(f"gate must be one of the recorded {', '.join(gates)}, not {gate!r}.")
+    if isinstance(unit, bool) or not isinstance(unit, int) or not 0 <= unit < H:
+        raise ValueError(f"unit must be an int in [0, {H - 1}], not {unit!r}.")
+
+
+def gate_panel(gates: dict, text: str, gate: str, unit: int, window: int = 32, width: int = 48):
     """Heat map of one gate (a window of units x characters) over a passage, and the passage coloured by one unit.
 
-    Returns ``(fig, update)``: ``update(gate, unit)`` swaps the data of the existing images.
+    Returns ``(fig, update)``: ``update(gate, unit)`` swaps the data of the existing images and returns a caption.
+    ``gate_view`` drives it with controls; ``gate_figure`` is its static picture.
     """
-    if gate not in gates:
-        raise ValueError(f"Unknown gate {gate!r}; recorded: {', '.join(gates)}.")
-    T, H = gates[gate].shape
-    if len(text) != T:
-        raise ValueError(f"the passage has {len(text)} characters but the gates cover {T} steps.")
-    if not 0 <= unit < H:
-        raise ValueError(f"unit must lie in [0, {H - 1}], not {unit!r}.")
+    T, H = _check_gates(gates, text)
+    _check_gate_and_unit(gates, H, gate, unit)
+    for name, value in (("window", window), ("width", width)):
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise ValueError(f"{name} must be an int >= 1, not {value!r}.")
     window = min(window, H)
     grid, cells = _text_grid(text, width)
     fig, (ax_map, ax_text) = new_figure(2, 1, figsize=(8.4, 5.4), height_ratios=[1.0, 0.2 + 0.09 * grid.shape[0]])
@@ -125,6 +162,7 @@ def gate_figure(gates: dict, text: str, gate: str, unit: int, window: int = 32, 
     ax_text.set_yticks([])
 
     def update(gate, unit):
+        _check_gate_and_unit(gates, H, gate, unit)
         values = gates[gate].detach().float().numpy()           # (T, H)
         first = int(np.clip(unit - window // 2, 0, H - window))
         shown, own = values[:, first : first + window], values[:, unit]
@@ -136,7 +174,7 @@ def gate_figure(gates: dict, text: str, gate: str, unit: int, window: int = 32, 
         marker.set_ydata([unit, unit])
         ax_map.set_ylabel(f"unit ({first}–{first + window - 1})")
         ax_map.set_title(f"'{gate}' activation of units {first}–{first + window - 1} (red line: unit {unit})", fontsize=9)
-        colored.set_data(_unit_grid(own, grid, width))
+        colored.set_data(_unit_grid(own, grid))
         own_bound = float(np.abs(own).max()) or 1.0     # the unit's own range, so its changes stay visible
         colored.set_clim(*((-own_bound, own_bound) if signed else (0.0, 1.0)))
         scale = f", scaled to ±{own_bound:.2g}" if signed else ""
@@ -147,13 +185,16 @@ def gate_figure(gates: dict, text: str, gate: str, unit: int, window: int = 32, 
     return fig, update
 
 
-def gate_viewer(gates: dict, text: str, gate: str = "forget", unit: int = 0):
-    """Dropdown for the gate and slider for the unit, redrawing ``gate_figure`` in place."""
+def gate_figure(gates: dict, text: str, gate: str = "forget", unit: int = 0):
+    """The static twin of ``gate_view``: ``gate_panel``'s figure for one gate and unit."""
+    return gate_panel(gates, text, gate, unit)[0]
+
+
+def gate_view(gates: dict, text: str, gate: str = "forget", unit: int = 0) -> widgets.View:
+    """Dropdown for the gate and slider for the unit, redrawing ``gate_panel`` in place (controls ``gate``, ``unit``)."""
     import ipywidgets as w
 
-    from .. import widgets
-
-    fig, update = gate_figure(gates, text, gate, unit)
+    fig, update = gate_panel(gates, text, gate, unit)
     H = next(iter(gates.values())).shape[1]
     controls = {
         "gate": w.Dropdown(options=list(gates), value=gate, description="gate"),

@@ -1,11 +1,12 @@
-"""Chapter 03's character model pieces: corpus (offline, checksum), batches, sampler, gate recording."""
+"""Chapter 03's charlm: corpus (offline, checksum), alphabet, sampler, gate recording."""
 
 import hashlib
 
 import pytest
 import torch
 
-from course_utils.lstm_gru import charlm
+from course_utils import train
+from course_utils.lstm_gru import charlm, models
 
 
 def test_offline_corpus_is_clean_english(monkeypatch):
@@ -52,28 +53,10 @@ def test_shakespeare_is_skipped_cleanly_offline(tmp_path, monkeypatch):
         charlm.load_corpus("wikipedia")
 
 
-def test_stream_batches_continue_each_other():
-    tokens = torch.arange(1000) % 96
-    chunks = charlm.stream_batches(tokens, batch_size=4, seq_len=10)
-    (X0, Y0), (X1, _) = chunks[0], chunks[1]
-    assert X0.shape == (4, 10) and torch.equal(Y0[:, :-1], X0[:, 1:])   # targets: the next character
-    assert torch.equal(X1[:, 0], Y0[:, -1])                              # chunk 1 starts where chunk 0 stopped
-    assert torch.equal(X0[1, 0], tokens[(len(tokens) - 1) // 4])          # row b is the b-th quarter of the text
-    with pytest.raises(ValueError, match="too few"):
-        charlm.stream_batches(tokens[:20], batch_size=4, seq_len=10)
-
-
-def test_detach_state_cuts_the_graph():
-    h = torch.ones(2, 3, requires_grad=True) * 2
-    state = charlm.detach_state((h, h))
-    assert all(not s.requires_grad for s in state)
-    assert not charlm.detach_state(h).requires_grad and charlm.detach_state(None) is None
-
-
 @pytest.fixture(scope="module")
 def tiny_model():
     torch.manual_seed(0)
-    model = charlm.CharLM(embed_dim=8, hidden_dim=16)
+    model = models.CharLM(embed_dim=8, hidden_dim=16)
     with torch.no_grad():
         model.head.weight.mul_(20)  # sharp, distinct logits
     return model
@@ -99,26 +82,43 @@ def test_sampler_is_deterministic_with_a_seed_and_varies_without(tiny_model):
     assert a == b and a != c and len(a) == 60
 
 
-@pytest.mark.parametrize("bad", [-0.5, float("nan"), float("inf"), "hot", True])
+@pytest.mark.parametrize("bad", [-0.5, float("nan"), float("inf"), "hot", None])
 def test_sampler_rejects_bad_temperatures(tiny_model, bad):
     with pytest.raises(ValueError, match="temperature"):
         charlm.sample(tiny_model, "x", 5, bad)
-
-
-def test_training_lowers_the_loss_and_evaluation_is_in_nats():
-    tokens = charlm.encode("abcd" * 600)
-    train, val = charlm.split(tokens)
-    torch.manual_seed(0)
-    model = charlm.CharLM(embed_dim=8, hidden_dim=32)
-    before = charlm.evaluate_nats(model, val, batch_size=2, seq_len=32)
-    assert abs(before - torch.log(torch.tensor(96.0)).item()) < 0.5   # an untrained model is near uniform
-    history = charlm.train_charlm(model, train, val, num_epochs=10, batch_size=4, seq_len=32, lr=1e-2)
-    assert history["best_val_nats"] < 0.3 and history["val_nats"][-1] < before
 
 
 def test_record_gates_matches_the_model(tiny_model):
     gates = charlm.record_gates(tiny_model, "Hello, world.")
     assert set(gates) == {"input", "forget", "cell candidate", "output", "cell", "hidden"}
     assert all(v.shape == (13, 16) for v in gates.values())
-    with pytest.raises(ValueError, match="nn.LSTM"):
-        charlm.record_gates(charlm.CharLM(hidden_dim=8, cell="gru"), "abc")
+    with pytest.raises(TypeError, match="nn.LSTM"):
+        charlm.record_gates(models.CharLM(hidden_dim=8, cell="gru"), "abc")
+
+
+def test_sampler_and_gate_recording_run_in_eval_mode_and_restore_the_mode():
+    """With dropout, a sampler or a recording left in train mode would give a different answer on every call."""
+    torch.manual_seed(0)
+    model = models.CharLM(embed_dim=8, hidden_dim=16, dropout=0.5).train()
+    greedy = [charlm.sample(model, "The ", 30, temperature=0) for _ in range(2)]
+    gates = [charlm.record_gates(model, "The cat.")["hidden"] for _ in range(2)]
+    assert model.training
+    model.eval()
+    assert greedy[0] == greedy[1] == charlm.sample(model, "The ", 30, temperature=0)
+    assert torch.equal(gates[0], gates[1])
+
+
+def test_sampling_draws_from_the_temperature_scaled_softmax():
+    """One character at temperature t, drawn many times, follows softmax(logits / t) (not softmax(logits) / t)."""
+    torch.manual_seed(0)
+    model = models.CharLM(embed_dim=8, hidden_dim=16)
+    with torch.no_grad():
+        model.head.weight.mul_(8)
+    with train.eval_mode(model):
+        logits = model(charlm.encode("ab")[None])[0][0, -1].double()
+    g = torch.Generator().manual_seed(0)
+    for temperature in (0.5, 2.0):
+        draws = [charlm.encode(charlm.sample(model, "ab", 1, temperature, generator=g)).item() for _ in range(1500)]
+        freq = torch.bincount(torch.tensor(draws), minlength=96).double() / len(draws)
+        expected = torch.softmax(logits / temperature, dim=-1)
+        assert (freq - expected).abs().max() < 0.05, temperature

@@ -1,0 +1,155 @@
+"""Training the character model with truncated backpropagation through time, and measuring it in nats.
+
+Introduced in chapter 03 (LSTM and GRU), §6; the truncation itself is chapter 02's (``train_truncated``, §8 of
+``02_rnn_bptt``).
+
+- ``stream_batches`` + ``detach_state``: the text is cut into ``batch_size`` parallel streams; chunk k of every
+  stream continues chunk k - 1, so the state can be carried from one chunk to the next (detached, so the
+  gradient stops at the chunk boundary). The chunks are shown in ``03_lstm_gru`` §6.
+- ``fit_charlm``: the truncated-BPTT loop, written out because it is the lesson (shown in §6); it trains the
+  ``charlm`` checkpoint and the LSTM-vs-GRU race of §7.
+- ``evaluate_nats``: mean cross-entropy per character on held-out text, the state carried through each stream.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+import time
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+from .. import train
+
+INDEX_DTYPES = (torch.int64, torch.int32)
+
+
+def _check_tokens(tokens, name: str, at_least: int) -> None:
+    if not (isinstance(tokens, torch.Tensor) and tokens.dim() == 1 and tokens.dtype in INDEX_DTYPES):
+        got = f"shape {tuple(tokens.shape)}, dtype {tokens.dtype}" if isinstance(tokens, torch.Tensor) else type(tokens).__name__
+        raise ValueError(f"{name} must be a 1-D tensor of character indices (charlm.encode(text)), got {got}.")
+    if len(tokens) < at_least:
+        raise ValueError(f"{name} has {len(tokens)} characters; at least {at_least} are needed.")
+
+
+def _check_sizes(**sizes) -> None:
+    for name, value in sizes.items():
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise ValueError(f"{name} must be an int >= 1, not {value!r}.")
+
+
+def stream_batches(tokens: torch.Tensor, batch_size: int, seq_len: int) -> list[tuple[torch.Tensor, torch.Tensor]]:
+    """Chunks ``(X, Y)`` of shape (batch_size, seq_len), in order; ``Y`` is ``X`` shifted by one character.
+
+    The text is cut into ``batch_size`` equal streams laid side by side, so row b of chunk k continues
+    row b of chunk k - 1: the model's state after one chunk is the right start for the next.
+    """
+    _check_tokens(tokens, "tokens", 2)
+    _check_sizes(batch_size=batch_size, seq_len=seq_len)
+    per_stream = (len(tokens) - 1) // batch_size
+    if per_stream < seq_len:
+        raise ValueError(f"tokens: {len(tokens)} characters are too few for batch_size={batch_size} streams of at "
+                         f"least seq_len + 1 = {seq_len + 1}.")
+    X = tokens[: batch_size * per_stream].view(batch_size, per_stream)            # (B, L)
+    Y = tokens[1 : batch_size * per_stream + 1].view(batch_size, per_stream)      # (B, L): the next characters
+    return [(X[:, s : s + seq_len], Y[:, s : s + seq_len]) for s in range(0, per_stream - seq_len + 1, seq_len)]
+
+
+def detach_state(state):
+    """Keep the state's value, cut its gradient history: a tensor (RNN/GRU) or a tuple (LSTM's h and c)."""
+    if state is None:
+        return None
+    if isinstance(state, tuple):
+        return tuple(s.detach() for s in state)
+    return state.detach()
+
+
+@torch.no_grad()
+def evaluate_nats(model: nn.Module, tokens: torch.Tensor, batch_size: int = 16, seq_len: int = 256) -> float:
+    """Mean cross-entropy in nats per character over ``tokens``, in eval mode, state carried through each stream.
+
+    ``model(tokens, state) -> (logits, state)``, like ``models.CharLM``. Every character counts once: the sum of the
+    losses is divided by the number of characters, so a shorter last chunk weighs no more than its share.
+    """
+    if not isinstance(model, nn.Module):
+        raise TypeError(f"model must be an nn.Module mapping (tokens, state) to (logits, state), not {type(model).__name__}.")
+    _check_tokens(tokens, "tokens", 2)
+    _check_sizes(batch_size=batch_size, seq_len=seq_len)
+    vocab = getattr(getattr(model, "embedding", None), "num_embeddings", None)
+    if vocab is not None and not 0 <= int(tokens.min()) <= int(tokens.max()) < vocab:
+        raise ValueError(f"tokens hold indices {int(tokens.min())}..{int(tokens.max())}, outside the model's "
+                         f"vocabulary 0..{vocab - 1}.")
+    batch_size = min(batch_size, (len(tokens) - 1) // 2) or 1
+    per_stream = (len(tokens) - 1) // batch_size
+    X_all = tokens[: batch_size * per_stream].view(batch_size, per_stream)        # every character but a few at the end
+    Y_all = tokens[1 : batch_size * per_stream + 1].view(batch_size, per_stream)
+    total, count, state = 0.0, 0, None
+    with train.eval_mode(model):
+        for s in range(0, per_stream, seq_len):                                   # the last chunk may be shorter
+            X, Y = X_all[:, s : s + seq_len], Y_all[:, s : s + seq_len]
+            logits, state = model(X, state)
+            total += F.cross_entropy(logits.flatten(0, 1), Y.flatten(), reduction="sum").item()
+            count += Y.numel()
+    return total / count
+
+
+def fit_charlm(model: nn.Module, train_tokens: torch.Tensor, val_tokens: torch.Tensor, *, num_epochs: int,
+               batch_size: int = 64, seq_len: int = 128, lr: float = 3e-3, weight_decay: float = 0.0,
+               max_norm: float = 1.0, seed: int = 0, log=None) -> dict:
+    """Truncated-BPTT training with AdamW and a one-cycle cosine learning rate; returns a history of plain lists.
+
+    The lesson: this loop is written out (not handed to ``train.fit``) because what it carries from batch to batch
+    is the point. Each epoch walks the streams once from a fresh state; the state leaves every chunk detached, so
+    the memory crosses the chunk boundary and the gradient does not. After every epoch the history records
+    ``step``, ``train_nats`` (mean over the epoch), ``val_nats`` and ``seconds`` (training time so far), plus
+    ``best_val_nats``; the best epoch's weights are restored at the end. A NaN or infinite loss stops training
+    with ``train.NonFiniteLoss`` and puts back the weights of the last finished epoch.
+    """
+    if not (isinstance(num_epochs, int) and num_epochs >= 1 and isinstance(max_norm, int | float) and max_norm > 0):
+        raise ValueError(f"num_epochs must be an int >= 1 and max_norm a number > 0, not {num_epochs!r} and {max_norm!r}.")
+    torch.manual_seed(seed)
+    chunks = stream_batches(train_tokens, batch_size, seq_len)
+    evaluate_nats(model, val_tokens)                       # unusable validation text fails now, not after an epoch
+    optimizer = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=weight_decay)
+    scheduler = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=lr, total_steps=num_epochs * len(chunks),
+                                                    pct_start=0.05, anneal_strategy="cos")
+    history = {"step": [], "train_nats": [], "val_nats": [], "seconds": []}
+    best, best_state, last_good, seconds = math.inf, None, copy.deepcopy(model.state_dict()), 0.0
+    for epoch in range(1, num_epochs + 1):
+        model.train()
+        state, losses = None, []
+        for i, (X, Y) in enumerate(chunks):
+            start = time.perf_counter()
+            logits, state = model(X, state)
+            state = detach_state(state)                    # carry the value, cut the gradient
+            loss = F.cross_entropy(logits.flatten(0, 1), Y.flatten())
+            if not torch.isfinite(loss):                   # diverged: back to the last finished epoch, and stop
+                model.load_state_dict(last_good)
+                model.eval()
+                raise train.NonFiniteLoss(
+                    f"the loss became {loss.item()} in epoch {epoch}, batch {i + 1} of {len(chunks)}: training diverged. "
+                    f"The weights of {f'epoch {epoch - 1}' if epoch > 1 else 'the start'} are back; try a lower lr "
+                    f"(now {lr:g}) or a smaller max_norm (now {max_norm:g}).")
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            nn.utils.clip_grad_norm_(model.parameters(), max_norm)
+            optimizer.step()
+            scheduler.step()
+            seconds += time.perf_counter() - start
+            losses.append(loss.item())
+        val = evaluate_nats(model, val_tokens)
+        history["step"].append(epoch * len(chunks))
+        history["train_nats"].append(sum(losses) / len(losses))
+        history["val_nats"].append(val)
+        history["seconds"].append(seconds)
+        if log:
+            log(f"epoch {epoch}/{num_epochs}  train {history['train_nats'][-1]:.3f}  val {val:.3f}  {seconds:.0f}s")
+        last_good = copy.deepcopy(model.state_dict())
+        if val < best:
+            best, best_state = val, last_good
+    model.load_state_dict(best_state if best_state is not None else last_good)
+    model.eval()
+    history["best_val_nats"] = best
+    return history
