@@ -486,8 +486,10 @@ fig
 # A language model assigns a probability to the next symbol given everything before it. At the level of characters
 # the vocabulary is small, no tokenizer is needed, and the model must learn spelling, words, punctuation and layout
 # by itself. We need real English text that every reader has, online or not: the documentation that ships inside
-# CPython (`pydoc_data.topics`, the text `help("with")` prints). `charlm.load_corpus` joins its topics, maps
-# typographic quotes and dashes to ASCII and drops the reStructuredText underline lines, the same way every time.
+# CPython (`pydoc_data.topics`, the text `help("with")` prints), with its topics joined, typographic quotes and
+# dashes mapped to ASCII and the reStructuredText underline lines dropped. Each Python version carries different
+# topics, so the course ships the text of CPython 3.11.7 (checked by its SHA-256): every reader, on every Python,
+# trains and validates on the same characters.
 # Tiny-shakespeare, the classic char-RNN corpus, is downloaded and checked against its SHA-256 when the machine is
 # online (set `cfg.corpus = "shakespeare"` to train on it):
 

@@ -3,9 +3,10 @@
 Introduced in chapter 03 (LSTM and GRU), §6-§9. The model itself is ``models.CharLM``; its training loop
 (truncated BPTT) is ``training.fit_charlm``.
 
-- ``load_corpus``: real English text that is on every machine, the documentation topics that ship inside
-  CPython (``pydoc_data.topics``), cleaned the same way every time (``clean_text``); or, when online,
-  tiny-shakespeare, downloaded once and verified by its SHA-256 (``download_verified``).
+- ``load_corpus``: real English text that is on every machine: CPython 3.11.7's documentation topics
+  (``pydoc_data.topics``, cleaned by ``clean_text``), shipped with the course and checked by its SHA-256, so
+  every Python version trains and validates on the same text; or, when online, tiny-shakespeare, downloaded
+  once and verified by its SHA-256 (``download_verified``).
 - ``encode`` / ``decode``: a fixed alphabet of 96 symbols (newline + printable ASCII), so a trained model
   fits every corpus and every Python version; ``split`` keeps the last 10 % for validation.
 - ``sample``: autoregressive generation with a temperature (shown in ``03_lstm_gru`` §8).
@@ -17,6 +18,7 @@ Introduced in chapter 03 (LSTM and GRU), §6-§9. The model itself is ``models.C
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import math
 import operator
@@ -60,11 +62,31 @@ def clean_text(text: str) -> str:
     return re.sub(r"\n{3,}", "\n\n", text).strip("\n") + "\n"
 
 
-def python_docs_text() -> str:
-    """The CPython documentation topics (``pydoc_data.topics``), in sorted order, cleaned by ``clean_text``."""
+# The corpus ships with the course (course_utils/_data/charlm_corpus, with its source and licence): the running
+# Python's own pydoc_data differs between versions (3.13 has other topics), and the checkpoint and its held-out
+# validation split must be the same on every machine.
+CORPUS_FILE = Path(__file__).resolve().parents[1] / "_data" / "charlm_corpus" / "python_docs_3.11.7.txt.gz"
+CORPUS_SHA256 = "a66efb03371c59da5d41998bce4076432df02f443edaafb70047be0b79faa857"  # of the decompressed text
+
+
+def pydoc_topics_text() -> str:
+    """The running Python's documentation topics (``pydoc_data.topics``), sorted, joined, cleaned by ``clean_text``.
+
+    On CPython 3.11.7 this is exactly the shipped corpus (a test checks it); other versions give other text.
+    """
     from pydoc_data.topics import topics
 
     return clean_text("\n\n".join(topics[key] for key in sorted(topics)))
+
+
+def python_docs_text() -> str:
+    """The course's corpus: CPython 3.11.7's documentation topics, cleaned, as shipped; its SHA-256 is checked."""
+    raw = gzip.decompress(CORPUS_FILE.read_bytes())
+    digest = hashlib.sha256(raw).hexdigest()
+    if digest != CORPUS_SHA256:
+        raise ValueError(f"{CORPUS_FILE} is damaged: its text has SHA-256 {digest[:12]}…, expected "
+                         f"{CORPUS_SHA256[:12]}…; reinstall course_utils.")
+    return raw.decode("utf-8")
 
 
 def download_verified(url: str, path: str | os.PathLike, sha256: str, timeout: float = 20.0) -> Path:
@@ -98,10 +120,8 @@ def load_corpus(name: str = "python-docs") -> tuple[str, str]:
     and raises ``OSError`` when offline (or when ``COURSE_OFFLINE=1``).
     """
     if name == "python-docs":
-        import sys
-
         text = python_docs_text()
-        return text, f"CPython {sys.version.split()[0]} documentation topics (pydoc_data), {len(text):,} characters"
+        return text, f"CPython 3.11.7 documentation topics (pydoc_data), {len(text):,} characters"
     if name == "shakespeare":
         path = download_verified(SHAKESPEARE_URL, runtime.cache_dir() / "tinyshakespeare.txt", SHAKESPEARE_SHA256)
         text = clean_text(path.read_text(encoding="utf-8"))

@@ -1,11 +1,12 @@
 """Chapter 03's charlm: corpus (offline, checksum), alphabet, sampler, gate recording."""
 
 import hashlib
+import sys
 
 import pytest
 import torch
 
-from course_utils import train
+from course_utils import checkpoints, train
 from course_utils.lstm_gru import charlm, models
 
 
@@ -122,3 +123,29 @@ def test_sampling_draws_from_the_temperature_scaled_softmax():
         freq = torch.bincount(torch.tensor(draws), minlength=96).double() / len(draws)
         expected = torch.softmax(logits / temperature, dim=-1)
         assert (freq - expected).abs().max() < 0.05, temperature
+
+
+def test_the_corpus_is_the_shipped_text_on_every_python():
+    text, description = charlm.load_corpus("python-docs")
+    assert hashlib.sha256(text.encode()).hexdigest() == charlm.CORPUS_SHA256
+    assert len(text) == 449_440 and "CPython 3.11.7" in description
+
+
+@pytest.mark.skipif(sys.version_info[:3] != (3, 11, 7), reason="the shipped corpus was made from CPython 3.11.7")
+def test_the_shipped_corpus_is_cpython_3_11_7s_pydoc_topics():
+    assert charlm.pydoc_topics_text() == charlm.python_docs_text()
+
+
+def test_the_checkpoint_was_trained_on_the_shipped_corpus():
+    meta = torch.load(checkpoints.checkpoint_path("charlm"), weights_only=True)["meta"]
+    assert meta["corpus_sha256"] == charlm.CORPUS_SHA256
+
+
+def test_a_damaged_corpus_is_refused(tmp_path, monkeypatch):
+    import gzip
+
+    bad = tmp_path / "corpus.txt.gz"
+    bad.write_bytes(gzip.compress(b"not the corpus"))
+    monkeypatch.setattr(charlm, "CORPUS_FILE", bad)
+    with pytest.raises(ValueError, match="is damaged"):
+        charlm.load_corpus("python-docs")
