@@ -69,7 +69,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from course_utils import batches, data, plotting, results, runtime, train, widgets
-from course_utils.gan import checks, evaluation, models, training, views
+from course_utils.gan import checks, evaluation, losses, models, training, views
 from course_utils.widgets import show_source
 
 chapter_start = time.perf_counter()
@@ -126,12 +126,12 @@ def d_loss_from_logits(real_logits, fake_logits):
 real_logits, fake_logits = torch.randn(5, 1), torch.randn(5, 1)
 by_hand = -(torch.log(torch.sigmoid(real_logits)).mean() + torch.log(1 - torch.sigmoid(fake_logits)).mean())
 assert torch.allclose(d_loss_from_logits(real_logits, fake_logits), by_hand, atol=1e-6)
-assert torch.allclose(d_loss_from_logits(real_logits, fake_logits), training.discriminator_loss(real_logits, fake_logits))
+assert torch.allclose(d_loss_from_logits(real_logits, fake_logits), losses.discriminator_loss(real_logits, fake_logits))
 equilibrium = d_loss_from_logits(torch.zeros(5, 1), torch.zeros(5, 1))  # logit 0 means D = 1/2
 print(f"D = 1/2 everywhere: -V = {equilibrium:.4f}, log 4 = {math.log(4):.4f}")
 
 # %% [markdown]
-# The same function lives in `course_utils.gan` as `discriminator_loss`, and from here on we use that one.
+# The same function lives in `course_utils.gan` as `losses.discriminator_loss`, and from here on we use that one.
 #
 # ## 2. The generator's loss: saturating or not
 #
@@ -146,7 +146,7 @@ d_fake = torch.linspace(0.001, 0.999, 400)
 logit = torch.logit(d_fake).requires_grad_(True)
 grads = {}
 for kind in ("saturating", "non_saturating"):
-    (g,) = torch.autograd.grad(training.generator_loss(logit, kind) * len(logit), logit)  # per-sample gradient
+    (g,) = torch.autograd.grad(losses.generator_loss(logit, kind) * len(logit), logit)  # per-sample gradient
     grads[kind] = g.detach()
 
 fig, ax = plotting.new_figure(figsize=(5.5, 3.2))
@@ -162,8 +162,8 @@ fig
 print(f"{'D(G(z))':>8} {'saturating':>11} {'non-saturating':>15}")
 for p in (0.001, 0.01, 0.5, 0.99):
     lg = torch.logit(torch.tensor([p], dtype=torch.float64)).requires_grad_(True)
-    sat, = torch.autograd.grad(training.generator_loss(lg, "saturating"), lg)
-    non, = torch.autograd.grad(training.generator_loss(lg, "non_saturating"), lg)
+    sat, = torch.autograd.grad(losses.generator_loss(lg, "saturating"), lg)
+    non, = torch.autograd.grad(losses.generator_loss(lg, "non_saturating"), lg)
     print(f"{p:>8} {sat.item():>11.3f} {non.item():>15.3f}")
 
 # %% [markdown]
@@ -190,12 +190,12 @@ for p in (0.001, 0.01, 0.5, 0.99):
 def my_gan_step(model, batch, optimizer):
     G, D, real = model.G, model.D, batch[0]
     fake = G(model.sample_z(len(real))).detach()                       # 1. no gradient into G
-    d_loss = training.discriminator_loss(D(real), D(fake))                  # 2. D: real -> 1, fake -> 0
+    d_loss = losses.discriminator_loss(D(real), D(fake))                    # 2. D: real -> 1, fake -> 0
     optimizer["D"].zero_grad(set_to_none=True)
     d_loss.backward()
     optimizer["D"].step()
     D.requires_grad_(False)
-    g_loss = training.generator_loss(D(G(model.sample_z(len(real)))), "non_saturating")  # 3. G: fool D
+    g_loss = losses.generator_loss(D(G(model.sample_z(len(real)))), "non_saturating")  # 3. G: fool D
     optimizer["G"].zero_grad(set_to_none=True)
     g_loss.backward()
     optimizer["G"].step()
@@ -230,14 +230,23 @@ moved = {part: all(not torch.equal(p, before[n]) for n, p in toy.named_parameter
 print("G had a gradient when D stepped:", optimizer["D"].saw_grad)
 print("every weight of G moved:", moved["G"], "| every weight of D moved:", moved["D"])
 print("logs:", sorted(logs))
+# the package's training.gan_step is this step: same start, same random draws -> the same weights, bit for bit
+twins = [models.GAN(models.ToyGenerator(latent_dim=2), models.mlp(2, 1, leaky=True)) for _ in range(2)]
+twins[1].load_state_dict(twins[0].state_dict())
+batch = (evaluation.ring_of_gaussians(64, generator=torch.Generator().manual_seed(1)),)
+for twin, step in zip(twins, [my_gan_step, training.gan_step()]):
+    torch.manual_seed(2)
+    step(twin, batch, {"G": torch.optim.SGD(twin.G.parameters(), lr=0.1), "D": torch.optim.SGD(twin.D.parameters(), lr=0.1)})
+assert all(torch.equal(a, b) for a, b in zip(twins[0].state_dict().values(), twins[1].state_dict().values()))
 
 # %% [markdown]
 # Remove the `.detach()` and the first answer turns `True`: $D$'s backward pass would fill $G$'s gradients, and
 # unless something zeroes them, $G$'s next update would mix in a push *towards* being caught.
 #
-# `training.gan_step` is this step plus three options used below: the Wasserstein losses, the number of $D$ updates
-# per $G$ update (`d_steps`), and a measuring mode without optimizer. It returns $D$'s average output on real
-# and fake data too, so you can watch the game:
+# `training.gan_step` is this step (the last lines of the cell above check that it gives the same weights) plus one
+# option used below, the number of $D$ updates per $G$ update (`d_steps`), and it returns $D$'s average output on real
+# and fake data too, so you can watch the game. The Wasserstein critic of section 6 has a step of its own,
+# `training.wgan_gp_step`, numbered the same way:
 
 # %%
 show_source(training.gan_step)
@@ -379,13 +388,13 @@ assert x.min() >= -1 and x.max() <= 1
 # %% [markdown]
 # The pixel data are in [0, 1]; `training.to_gan_range` maps them to [−1, 1], and `(x + 1) / 2` maps samples back for
 # display. A short live run shows the machinery at work: one epoch over a subset, through `train.fit` with
-# `gan_step` (this is `training.train_variant`, which also builds the two Adam optimizers and keeps sample grids).
+# `gan_step` (this is `training.fit_variant`, which also builds the two Adam optimizers and keeps sample grids).
 # `d_real` and `d_fake` are $D$'s mean output on real and fake images.
 
 # %%
 live = training.make_gan("gan_dcgan", seed=cfg.seed)
 start = time.perf_counter()
-live_history, live_grids = training.train_variant(live, "gan_dcgan", ds.X_train[:cfg.n_live], num_epochs=1,
+live_history, live_grids = training.fit_variant(live, "gan_dcgan", ds.X_train[:cfg.n_live], num_epochs=1,
                                              batch_size=cfg.batch_size, snapshot_every=50, device=device,
                                              verbose=True, live_plot=False)
 live_seconds = time.perf_counter() - start
@@ -428,7 +437,7 @@ fig
 # Here is the penalty, and what spectral normalization does to a weight:
 
 # %%
-show_source(training.gradient_penalty)
+show_source(losses.gradient_penalty)
 
 # %%
 torch.manual_seed(0)
@@ -475,7 +484,7 @@ fig
 #
 # Lower is better; the mean term punishes wrong content, the covariance term missing variety (a collapsed
 # generator has a small $\Sigma_g$). The course computes the **same formula in a different feature space**: the
-# 1,152 penultimate features of chapter 01's Fashion-MNIST CNN (`gen_eval`, a committed checkpoint). That needs
+# 1,152 penultimate features of chapter 01's Fashion-MNIST CNN (`evaluation`, a committed checkpoint). That needs
 # no download and knows clothing, but the numbers are **not comparable to published FIDs**, only to each other,
 # and only at the **same sample size** (the estimate is biased upwards for small samples). To know what "good"
 # means here we compute the **floor**: the distance between two disjoint halves of the real test set. The same
@@ -551,8 +560,8 @@ fig
 best_G = variants[best].G.eval()
 
 # %% tags=["nbval-ignore-output"]
-interpolation = views.interpolation_view(best_G, n_steps=9, seed=cfg.seed)
-widgets.show(interpolation, views.interpolation_figure(best_G, n_pairs=4, n_steps=9, seed=cfg.seed))
+interpolation = views.interpolation_view(best_G, num_steps=9, seed=cfg.seed)
+widgets.show(interpolation, views.interpolation_figure(best_G, num_pairs=4, num_steps=9, seed=cfg.seed))
 
 # %% [markdown]
 # The images change gradually: neighbouring $z$ give similar garments. When the two ends are alike (two tops) the
@@ -569,8 +578,8 @@ frames, steps = training.frames_from_meta(metas[best])
 steps_per_epoch = 60000 // training.FULL["batch_size"] if cfg.use_checkpoints else 1500 // training.SMOKE["batch_size"]
 
 # %% tags=["nbval-ignore-output"]
-viewer = views.progress_viewer(frames, steps, steps_per_epoch)
-widgets.show(viewer, views.progress_figure(frames, steps, steps_per_epoch, n_show=5))
+viewer = views.progress_view(frames, steps, steps_per_epoch)
+widgets.show(viewer, views.progress_figure(frames, steps, steps_per_epoch, num_snapshots=5))
 
 # %% [markdown]
 # The first snapshot is the untrained generator's output, nearly uniform grey. By the end of the first epoch

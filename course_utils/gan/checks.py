@@ -1,7 +1,8 @@
-"""Auto-checks for the chapter exercises: call one on your answer, read "passed" or a specific hint.
+"""Chapter 04's exercise checks: call one on your answer, read "passed" or a specific hint.
 
-Each check returns True/False and prints one line. An answer that is missing (``None``) or still
-raises ``NotImplementedError`` is reported as "not yet solved", never as a crash.
+Introduced in chapter 04 (exercises 04.1-04.3 at the end of 04_gan). Each check returns True/False and prints one
+line; ``course_utils.checks.exercise`` turns a missing answer, ``NotImplementedError`` or any error raised while
+checking into a printed hint, so a check never crashes.
 """
 
 from __future__ import annotations
@@ -9,22 +10,30 @@ from __future__ import annotations
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+from torch.nn.utils import parametrize
 
-from ..checks import attempt, report
+from ..checks import attempt, exercise, report
+from ..train import eval_mode
+from . import evaluation
 
 
+def _shape(value) -> str:
+    return f"a tensor of shape {tuple(value.shape)}" if isinstance(value, torch.Tensor) else f"a {type(value).__name__}"
+
+
+@exercise("non-saturating loss")
 def check_non_saturating_loss(fn) -> bool:
     """Exercise 04.1: ``fn(fake_logits)`` returns mean(-log sigmoid(logit)), finite even for very negative logits."""
     title = "non-saturating loss"
-    if fn is None:
-        return report(title, False, "not yet solved - define non_saturating_loss(fake_logits).")
+    if not callable(fn):
+        return report(title, False, f"pass your function non_saturating_loss itself, not {type(fn).__name__}.")
     logits = torch.tensor([[-3.0], [-0.5], [0.0], [1.0], [4.0]])
     got, failed = attempt(title, fn, logits)
     if failed is not None:
         return failed
     want = F.softplus(-logits).mean()
     if not isinstance(got, torch.Tensor) or got.numel() != 1:
-        return report(title, False, f"return one number (a 0-d tensor, the mean over the batch), got {got!r}.")
+        return report(title, False, f"return one number (a 0-d tensor, the mean over the batch), got {_shape(got)}.")
     if torch.allclose(got, -F.softplus(logits).mean(), atol=1e-5):
         return report(title, False, "that is the saturating loss log(1 - D(G(z))); the non-saturating one is -log D(G(z)).")
     if torch.allclose(got, F.softplus(-logits).sum(), atol=1e-4):
@@ -49,25 +58,21 @@ def check_non_saturating_loss(fn) -> bool:
     return report(title, True, "mean of -log sigmoid(logit), stable at logit -200, and differentiable.")
 
 
+@exercise("rescued toy GAN")
 def check_toy_gan_coverage(G, num_samples: int = 2000) -> bool:
     """Exercise 04.2: a toy generator whose samples cover all 8 modes of the chapter's ring (radius 2, std 0.05)."""
-    from . import evaluation
-
     title = "rescued toy GAN"
-    if G is None:
-        return report(title, False, "not yet solved - train a toy GAN and pass its generator (model.G).")
-    if not hasattr(G, "latent_dim"):
-        return report(title, False, "pass the generator itself (e.g. rescued.G), which has an attribute latent_dim.")
+    if not (isinstance(G, nn.Module) and isinstance(getattr(G, "latent_dim", None), int)):
+        return report(title, False, "pass the generator itself (e.g. rescued.G), an nn.Module with an attribute latent_dim.")
     z = torch.randn(num_samples, G.latent_dim, generator=torch.Generator().manual_seed(0))
-    was_training = G.training
-    G.eval()
-    with torch.no_grad():
-        points, failed = attempt(title, G, z)
-    G.train(was_training)
+    with eval_mode(G):
+        points, failed = attempt(title, G, z.to(next(G.parameters(), z).device))
     if failed is not None:
         return failed
     if not isinstance(points, torch.Tensor) or tuple(points.shape) != (num_samples, 2):
-        return report(title, False, f"the generator must map z to 2-D points ({num_samples}, 2), got {getattr(points, 'shape', points)}.")
+        return report(title, False, f"the generator must map z to 2-D points ({num_samples}, 2), got {_shape(points)}.")
+    if not torch.isfinite(points).all():
+        return report(title, False, "some generated points are NaN or infinite: the training diverged; lower the learning rates.")
     count = evaluation.count_modes(points.cpu(), evaluation.ring_centers(8, 2.0), max_dist=3 * 0.05)
     if count.covered <= 2:
         return report(title, False, f"still collapsed: {count}. Let D keep up with G: a larger lr_d, or d_steps > 1.")
@@ -78,18 +83,18 @@ def check_toy_gan_coverage(G, num_samples: int = 2000) -> bool:
     return report(title, True, f"{count}.")
 
 
+@exercise("spectral-norm discriminator")
 def check_spectral_discriminator(model: nn.Module) -> bool:
     """Exercise 04.3: a discriminator whose every conv/linear weight is spectrally normalized, without batch norm."""
-    from torch.nn.utils import parametrize
-
     title = "spectral-norm discriminator"
-    if model is None:
-        return report(title, False, "not yet solved - build the model, e.g. sn_discriminator(32).")
     if not isinstance(model, nn.Module):
-        return report(title, False, f"pass the model (an nn.Module), not {type(model).__name__}.")
+        return report(title, False, f"pass the model (an nn.Module, e.g. sn_discriminator(32)), not {type(model).__name__}.")
     layers = [m for m in model.modules() if isinstance(m, nn.Conv2d | nn.Linear)]
     if len(layers) < 3:
         return report(title, False, f"found {len(layers)} conv/linear layer(s); the discriminator has two convs and a linear layer.")
+    if any(hasattr(m, "weight_orig") for m in layers):
+        return report(title, False, "that is the older torch.nn.utils.spectral_norm (a hook); use "
+                                    "torch.nn.utils.parametrizations.spectral_norm(layer).")
     plain = [type(m).__name__ for m in layers if not parametrize.is_parametrized(m, "weight")]
     if plain:
         return report(title, False, f"{len(plain)} layer(s) ({', '.join(plain)}) have no spectral norm; wrap each with "
@@ -97,16 +102,21 @@ def check_spectral_discriminator(model: nn.Module) -> bool:
     norms = [m for m in model.modules() if isinstance(m, nn.BatchNorm1d | nn.BatchNorm2d)]
     if norms:
         return report(title, False, "remove the batch norm: spectral normalization replaces it in the discriminator.")
-    model.train()
-    with torch.no_grad():
-        for _ in range(15):  # each training-mode pass refines the power iteration
-            out, failed = attempt(title, model, torch.randn(4, 1, 28, 28))
-            if failed is not None:
-                return failed
-    if tuple(out.shape) != (4, 1):
-        return report(title, False, f"a batch of 4 images must give 4 logits shaped (4, 1), got {tuple(out.shape)}.")
+    was_training = model.training
+    model.train()  # each training-mode pass refines the power iteration
+    try:
+        with torch.no_grad():
+            for _ in range(15):
+                out, failed = attempt(title, model, torch.randn(4, 1, 28, 28))
+                if failed is not None:
+                    return failed
+    finally:
+        model.train(was_training)
+    if not isinstance(out, torch.Tensor) or tuple(out.shape) != (4, 1):
+        return report(title, False, f"a batch of 4 images must give 4 logits shaped (4, 1), got {_shape(out)}.")
     sigmas = [torch.linalg.matrix_norm(m.weight.detach().flatten(1), ord=2).item() for m in layers]
-    if max(sigmas) > 1.05:
-        return report(title, False, f"largest singular values {[round(s, 2) for s in sigmas]}; each should be about 1.")
+    if max(sigmas) > 1.05 or min(sigmas) < 0.9:
+        return report(title, False, f"largest singular values {[round(s, 2) for s in sigmas]}; each should be about 1 "
+                                    "(is every parametrization a spectral norm?).")
     return report(title, True, f"{len(layers)} spectrally normalized layers, no batch norm, largest singular values "
                                f"{', '.join(f'{s:.2f}' for s in sigmas)}.")

@@ -1,16 +1,12 @@
-"""Generative adversarial networks: toy data, the losses, one training step for ``train.fit``, DCGAN models.
+"""Chapter 04's networks: the toy MLPs, the ``GAN`` pair that ``train.fit`` carries, and DCGAN for 28x28 images.
 
-Introduced in chapter 04, where each piece is first written out in the notebook. Chapter 06 compares its
-VAE with this chapter's generator through ``pretrained_generator()``.
+Introduced in chapter 04. §3 trains ``GAN(ToyGenerator, mlp)`` with a step written out in the notebook, §4 on the
+ring of Gaussians; §5 shows ``Generator`` and ``Discriminator`` with ``show_source`` and prints their shapes.
 
-- ``ring_of_gaussians`` / ``count_modes``: the 2-D toy distribution and how many of its modes a sample covers.
-- losses on the discriminator's *logits* (``discriminator_loss``, ``generator_loss``) and the Wasserstein
-  critic's *scores* (``critic_loss``, ``gradient_penalty``).
-- ``gan_step``: a ``step(model, batch, optimizer)`` for ``train.fit``; ``model`` is a ``GAN`` holding ``G`` and
-  ``D``, ``optimizer`` a dict ``{"G": ..., "D": ...}``.
-- ``Generator`` / ``Discriminator``: DCGAN for 28x28 images in [-1, 1]; the discriminator's ``norm`` picks batch
-  norm (DCGAN), none (WGAN-GP critic) or spectral normalization (SN-GAN).
-- ``CHECKPOINTS``: the three Fashion-MNIST variants, trained by ``python scripts/make_checkpoints.py gan_dcgan ...``.
+- ``mlp`` / ``ToyGenerator``: small MLPs for the 2-D toy GAN (``ToyGenerator`` maps z to a point).
+- ``GAN``: a generator ``G`` and a discriminator (or critic) ``D`` in one module; ``sample_z`` draws its latents.
+- ``Generator`` / ``Discriminator``: DCGAN for images in [-1, 1]; the discriminator's ``norm`` picks batch norm
+  (DCGAN), none (WGAN-GP critic) or spectral normalization (SN-GAN). ``init_dcgan_weights``: DCGAN's N(0, 0.02).
 """
 
 from __future__ import annotations
@@ -21,51 +17,55 @@ import torch.nn as nn
 NORMS = ("batch", "none", "spectral")
 
 
-def _check_choice(name: str, value, options) -> None:
-    if value not in options:
-        raise ValueError(f"Unknown {name} {value!r}; choose one of {', '.join(map(str, options))}.")
-
-
-def mlp(n_in: int, n_out: int, hidden: int = 128, depth: int = 3, leaky: bool = False) -> nn.Sequential:
-    """``depth`` hidden layers of ``hidden`` units (ReLU, or LeakyReLU(0.2) for a discriminator), then a linear output."""
-    layers, width = [], n_in
+def mlp(in_features: int, out_features: int, hidden_dim: int = 128, depth: int = 3, leaky: bool = False) -> nn.Sequential:
+    """``depth`` hidden layers of ``hidden_dim`` units (ReLU, or LeakyReLU(0.2) for a discriminator), then a linear output."""
+    for name, value in (("in_features", in_features), ("out_features", out_features), ("hidden_dim", hidden_dim)):
+        if not (isinstance(value, int) and not isinstance(value, bool) and value >= 1):
+            raise ValueError(f"{name} must be a positive int, not {value!r}.")
+    if not (isinstance(depth, int) and not isinstance(depth, bool) and depth >= 0):
+        raise ValueError(f"depth (the number of hidden layers) must be an int >= 0, not {depth!r}.")
+    layers, width = [], in_features
     for _ in range(depth):
-        layers += [nn.Linear(width, hidden), nn.LeakyReLU(0.2) if leaky else nn.ReLU()]
-        width = hidden
-    return nn.Sequential(*layers, nn.Linear(width, n_out))
+        layers += [nn.Linear(width, hidden_dim), nn.LeakyReLU(0.2) if leaky else nn.ReLU()]
+        width = hidden_dim
+    return nn.Sequential(*layers, nn.Linear(width, out_features))
 
 
 class ToyGenerator(nn.Module):
     """z (B, latent_dim) -> a point (B, 2): an MLP for the 2-D toy GAN."""
 
-    def __init__(self, latent_dim: int = 2, hidden: int = 128, depth: int = 3):
+    def __init__(self, latent_dim: int = 2, hidden_dim: int = 128, depth: int = 3):
         super().__init__()
         self.latent_dim = latent_dim
-        self.net = mlp(latent_dim, 2, hidden, depth)
+        self.net = mlp(latent_dim, 2, hidden_dim, depth)
 
     def forward(self, z):  # (B, latent_dim) -> (B, 2)
         return self.net(z)
 
 
-# ---------------------------------------------------------------- the model pair and its training step
+# ---------------------------------------------------------------- the model pair
 
 class GAN(nn.Module):
     """A generator ``G`` and a discriminator (or critic) ``D`` in one module, so ``train.fit`` can carry both."""
 
     def __init__(self, G: nn.Module, D: nn.Module):
         super().__init__()
-        if not hasattr(G, "latent_dim"):
-            raise ValueError("G needs an attribute latent_dim (the size of z).")
+        if not (isinstance(G, nn.Module) and isinstance(getattr(G, "latent_dim", None), int)):
+            raise ValueError(f"G must be an nn.Module with an int attribute latent_dim (the size of z), got {type(G).__name__}.")
+        if not isinstance(D, nn.Module):
+            raise TypeError(f"D must be an nn.Module (the discriminator or critic), not {type(D).__name__}.")
         self.G, self.D = G, D
 
     @property
     def latent_dim(self) -> int:
         return self.G.latent_dim
 
-    def sample_z(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
-        """n standard-normal latent vectors (n, latent_dim) on the model's device."""
+    def sample_z(self, num_samples: int, generator: torch.Generator | None = None) -> torch.Tensor:
+        """``num_samples`` standard-normal latent vectors (num_samples, latent_dim) on the model's device."""
+        if not (isinstance(num_samples, int) and not isinstance(num_samples, bool) and num_samples >= 0):
+            raise ValueError(f"num_samples must be an int >= 0, not {num_samples!r}.")
         device = next(self.G.parameters()).device
-        return torch.randn(n, self.latent_dim, generator=generator).to(device)
+        return torch.randn(num_samples, self.latent_dim, generator=generator).to(device)
 
     def forward(self, z):  # (B, latent_dim) -> a sample per z
         return self.G(z)
@@ -104,7 +104,7 @@ class Discriminator(nn.Module):
 
     def __init__(self, channels: int = 64, norm: str = "batch"):
         super().__init__()
-        _check_choice("norm", norm, NORMS)
+        assert norm in NORMS, f"norm must be one of {NORMS}, not {norm!r}"
         c = channels
         sn = nn.utils.parametrizations.spectral_norm if norm == "spectral" else (lambda layer: layer)
         self.norm = norm

@@ -1,8 +1,9 @@
-"""Chapter 04's pictures and widgets: toy-GAN snapshots, latent interpolation, and sample grids across training.
+"""Chapter 04's pictures and widgets: toy-GAN snapshots, loss curves, sample grids, latent interpolation, progress.
 
-Introduced in chapter 04. Widgets follow the course pattern (``course_utils.widgets``): whatever a slider
+Introduced in chapter 04 (§4 toy snapshots and curves, §5-§7 sample grids and class shares, §8 the two widgets).
+Widgets follow the course pattern (``course_utils.widgets``) and return a ``widgets.View``: whatever a slider
 browses is computed before it moves (the images along an interpolation path, the PNG of every training
-snapshot), and each widget has a static twin for readers without a kernel.
+snapshot), and each ``*_view`` has a static twin ``*_figure`` for readers without a kernel.
 """
 
 from __future__ import annotations
@@ -12,7 +13,8 @@ import torch
 from torchvision.utils import make_grid
 
 from ..plotting import new_figure
-from ..widgets import controls_view, frame_browser, render_frames
+from ..train import eval_mode
+from ..widgets import View, controls_view, frame_browser, render_frames
 
 
 def _grid_array(images: torch.Tensor, nrow: int) -> np.ndarray:
@@ -36,9 +38,12 @@ def ring_snapshots_figure(real: torch.Tensor, runs: dict, centers: torch.Tensor,
     ``frames`` is a list of (N, 2) samples taken after ``steps[i]`` training steps; at most ``max_cols`` evenly
     spaced snapshots per row are drawn (always including the last).
     """
-    if not runs:
-        raise ValueError("ring_snapshots_figure needs at least one run, e.g. {'working': (frames, steps)}.")
+    if not isinstance(runs, dict) or not runs:
+        raise ValueError("runs must be a non-empty dict of runs, e.g. {'working': (frames, steps)}.")
     real, centers = torch.as_tensor(real).cpu(), torch.as_tensor(centers).cpu()
+    for name, points in (("real", real), ("centers", centers)):
+        if points.dim() != 2 or points.shape[1] != 2 or len(points) == 0:
+            raise ValueError(f"{name} must be a non-empty (N, 2) tensor of points, got shape {tuple(points.shape)}.")
     n_cols = min(max_cols, max(len(frames) for frames, _ in runs.values()))
     fig, axes = new_figure(len(runs), n_cols, figsize=(size * n_cols, size * len(runs) + 0.2), squeeze=False)
     lim = float(centers.abs().max()) * 1.5
@@ -65,8 +70,8 @@ def ring_snapshots_figure(real: torch.Tensor, runs: dict, centers: torch.Tensor,
 
 def training_curves_figure(logs: dict, keys=("d_loss", "g_loss"), smooth: int = 25, size=(9.0, 2.6)):
     """Per-batch curves of several runs ``{label: {"d_loss": [...], ...}}``, one panel per run, smoothed by a moving mean."""
-    if not logs:
-        raise ValueError("training_curves_figure needs the logs of at least one run.")
+    if not isinstance(logs, dict) or not logs:
+        raise ValueError("logs must be a non-empty dict {label: {'d_loss': [...], ...}} (BatchLog().logs of each run).")
     fig, axes = new_figure(1, len(logs), figsize=size, squeeze=False)
     for ax, (label, log) in zip(axes[0], logs.items()):
         for k in keys:
@@ -86,8 +91,8 @@ def training_curves_figure(logs: dict, keys=("d_loss", "g_loss"), smooth: int = 
 
 def sample_grids_figure(grids: dict, nrow: int = 8, size: float = 2.6):
     """Side-by-side grids of images in [0, 1]: ``{title: images (N, 1, 28, 28)}``."""
-    if not grids:
-        raise ValueError("sample_grids_figure needs at least one set of images.")
+    if not isinstance(grids, dict) or not grids:
+        raise ValueError("grids must be a non-empty dict {title: images (N, 1, 28, 28)}.")
     arrays = {title: _grid_array(images, nrow) for title, images in grids.items()}
     aspect = max(a.shape[0] / a.shape[1] for a in arrays.values())
     fig, axes = new_figure(1, len(grids), figsize=(size * len(grids), size * aspect + 0.35), squeeze=False)
@@ -100,15 +105,15 @@ def sample_grids_figure(grids: dict, nrow: int = 8, size: float = 2.6):
 
 def class_shares_figure(shares: dict, classes, min_share: float | None = None):
     """Grouped bars: the share of samples the classifier assigns to each class, one bar colour per source."""
-    if not shares:
-        raise ValueError("class_shares_figure needs the shares of at least one source.")
+    if not isinstance(shares, dict) or not shares:
+        raise ValueError("shares must be a non-empty dict {source: class shares}.")
     fig, ax = new_figure(figsize=(8, 3))
     width = 0.8 / len(shares)
     x = np.arange(len(classes))
     for i, (label, s) in enumerate(shares.items()):
         s = np.asarray(s, dtype=float)
         if s.shape != (len(classes),):
-            raise ValueError(f"shares of {label!r} must have one entry per class ({len(classes)}), got {s.shape}.")
+            raise ValueError(f"shares of {label!r} must have one entry per class in classes ({len(classes)}), got {s.shape}.")
         ax.bar(x + (i - (len(shares) - 1) / 2) * width, s, width, label=label)
     if min_share is not None:
         ax.axhline(min_share, color="black", lw=0.8, ls="--", label=f"covered if ≥ {min_share:.0%}")
@@ -122,10 +127,17 @@ def _updates(n: int) -> str:
     return f"{n:,} G update" + ("" if n == 1 else "s")
 
 
+def _check_progress(frames, steps, steps_per_epoch) -> None:
+    if len(frames) == 0 or len(frames) != len(steps):
+        raise ValueError(f"frames and steps: need one step count per frame and at least one frame, got {len(frames)} "
+                         f"frames, {len(steps)} steps.")
+    if not isinstance(steps_per_epoch, int) or isinstance(steps_per_epoch, bool) or steps_per_epoch < 1:
+        raise ValueError(f"steps_per_epoch must be a positive int, not {steps_per_epoch!r}.")
+
+
 def progress_frames(frames, steps, steps_per_epoch: int, nrow: int = 6, dpi: int = 80) -> tuple[list[bytes], list[str]]:
     """PNG frames (and captions) of sample grids taken during training, for ``widgets.frame_browser``."""
-    if len(frames) == 0 or len(frames) != len(steps):
-        raise ValueError(f"need one step count per frame and at least one frame, got {len(frames)} frames, {len(steps)} steps.")
+    _check_progress(frames, steps, steps_per_epoch)
     fig, ax = new_figure(figsize=(3.4, 3.6))
     im = ax.imshow(_grid_array(frames[0], nrow), cmap="gray", vmin=0, vmax=1, interpolation="nearest")
     ax.set_axis_off()
@@ -139,17 +151,18 @@ def progress_frames(frames, steps, steps_per_epoch: int, nrow: int = 6, dpi: int
     return pngs, [f"snapshot {i + 1} of {len(frames)}: {_updates(steps[i])}" for i in range(len(frames))]
 
 
-def progress_viewer(frames, steps, steps_per_epoch: int, nrow: int = 6):
-    """A slider (with play button) over sample grids of the same fixed z taken during training."""
+def progress_view(frames, steps, steps_per_epoch: int, nrow: int = 6) -> View:
+    """A slider (with play button) over sample grids of the same fixed z taken during training; starts at the last."""
     pngs, captions = progress_frames(frames, steps, steps_per_epoch, nrow)
     return frame_browser(pngs, captions, description="snapshot", value=len(pngs) - 1, play=True)
 
 
-def progress_figure(frames, steps, steps_per_epoch: int, n_show: int = 5, nrow: int = 6, size: float = 2.0):
-    """Static twin of the progress viewer: ``n_show`` evenly spaced snapshots side by side."""
-    if len(frames) == 0 or len(frames) != len(steps):
-        raise ValueError(f"need one step count per frame and at least one frame, got {len(frames)} frames, {len(steps)} steps.")
-    picks = np.unique(np.linspace(0, len(frames) - 1, min(n_show, len(frames))).round().astype(int))
+def progress_figure(frames, steps, steps_per_epoch: int, num_snapshots: int = 5, nrow: int = 6, size: float = 2.0):
+    """Static twin of ``progress_view``: ``num_snapshots`` evenly spaced snapshots side by side (always the last)."""
+    _check_progress(frames, steps, steps_per_epoch)
+    if not isinstance(num_snapshots, int) or isinstance(num_snapshots, bool) or num_snapshots < 1:
+        raise ValueError(f"num_snapshots must be a positive int, not {num_snapshots!r}.")
+    picks = np.unique(np.linspace(0, len(frames) - 1, min(num_snapshots, len(frames))).round().astype(int))
     fig, axes = new_figure(1, len(picks), figsize=(size * len(picks), size + 0.3), squeeze=False)
     for ax, i in zip(axes[0], picks):
         ax.imshow(_grid_array(frames[i], nrow), cmap="gray", vmin=0, vmax=1, interpolation="nearest")
@@ -160,8 +173,8 @@ def progress_figure(frames, steps, steps_per_epoch: int, n_show: int = 5, nrow: 
 
 # ---------------------------------------------------------------- latent interpolation
 
-def interpolate(z_a: torch.Tensor, z_b: torch.Tensor, n_steps: int, spherical: bool = False) -> torch.Tensor:
-    """``n_steps`` latent vectors (n_steps, latent_dim) from ``z_a`` to ``z_b``: a straight line or a great-circle arc.
+def interpolate(z_a: torch.Tensor, z_b: torch.Tensor, num_steps: int, spherical: bool = False) -> torch.Tensor:
+    """``num_steps`` latent vectors (num_steps, latent_dim) from ``z_a`` to ``z_b``: a straight line or a great-circle arc.
 
     The spherical path (slerp) keeps the norm near that of typical Gaussian samples; the straight line's
     midpoint is shorter than either end, a region the generator rarely saw.
@@ -169,9 +182,12 @@ def interpolate(z_a: torch.Tensor, z_b: torch.Tensor, n_steps: int, spherical: b
     z_a, z_b = torch.as_tensor(z_a).flatten().float(), torch.as_tensor(z_b).flatten().float()
     if z_a.shape != z_b.shape:
         raise ValueError(f"z_a and z_b must have the same size, got {tuple(z_a.shape)} and {tuple(z_b.shape)}.")
-    if not isinstance(n_steps, int) or n_steps < 2:
-        raise ValueError(f"n_steps must be an int >= 2, not {n_steps!r}.")
-    t = torch.linspace(0, 1, n_steps)[:, None]
+    for name, z in (("z_a", z_a), ("z_b", z_b)):
+        if not torch.isfinite(z).all() or (spherical and z.norm() == 0):
+            raise ValueError(f"{name} must be finite{' and non-zero (a spherical path needs a direction)' if spherical else ''}.")
+    if not isinstance(num_steps, int) or isinstance(num_steps, bool) or num_steps < 2:
+        raise ValueError(f"num_steps must be an int >= 2, not {num_steps!r}.")
+    t = torch.linspace(0, 1, num_steps)[:, None]
     if not spherical:
         return (1 - t) * z_a + t * z_b
     cos = torch.dot(z_a, z_b) / (z_a.norm() * z_b.norm())
@@ -179,86 +195,92 @@ def interpolate(z_a: torch.Tensor, z_b: torch.Tensor, n_steps: int, spherical: b
     return (torch.sin((1 - t) * omega) * z_a + torch.sin(t * omega) * z_b) / torch.sin(omega)
 
 
-@torch.no_grad()
 def _decode(G, z: torch.Tensor) -> np.ndarray:
-    G.eval()
-    device = next(G.parameters()).device
-    return to_unit(G(z.to(device))).cpu()[:, 0].numpy()
+    """Images (N, 28, 28) in [0, 1] for latents z, decoded in eval mode (G's own mode is restored)."""
+    with eval_mode(G):
+        return to_unit(G(z.to(next(G.parameters()).device))).cpu()[:, 0].numpy()
 
 
-def interpolation_view(G, n_steps: int = 9, seed: int = 0):
+def _check_generator(G, **counts) -> None:
+    if not (isinstance(G, torch.nn.Module) and isinstance(getattr(G, "latent_dim", None), int)):
+        raise ValueError(f"G must be a generator (an nn.Module with an int attribute latent_dim, the size of z), "
+                         f"not {type(G).__name__}.")
+    for name, value in counts.items():
+        least = 2 if name == "num_steps" else 1
+        if not isinstance(value, int) or isinstance(value, bool) or value < least:
+            raise ValueError(f"{name} must be an int >= {least}, not {value!r}.")
+
+
+def interpolation_view(G, num_steps: int = 9, seed: int = 0) -> View:
     """Slider along the path between two latent vectors, a path selector, and a button that draws a new pair.
 
-    The images of the whole path are decoded once per pair (and path kind); the slider only swaps pixels.
+    The images of the whole path are decoded once per pair (and path kind); the slider only swaps pixels. The
+    button is ``view.parts["resample"]``; the figure's title names the pair.
     """
     import ipywidgets as w
 
-    if not hasattr(G, "latent_dim"):
-        raise ValueError("G needs an attribute latent_dim (the size of z).")
+    _check_generator(G, num_steps=num_steps)
     generator = torch.Generator().manual_seed(seed)
     state = {}
 
     def new_pair():
         z_a, z_b = torch.randn(2, G.latent_dim, generator=generator)
-        state["paths"] = {kind: _decode(G, interpolate(z_a, z_b, n_steps, spherical=kind == "spherical"))
+        state["paths"] = {kind: _decode(G, interpolate(z_a, z_b, num_steps, spherical=kind == "spherical"))
                           for kind in ("linear", "spherical")}
         state["pair"] = state.get("pair", 0) + 1
 
     new_pair()
     fig = new_figure(figsize=(7.2, 3.0))[0]
     fig.clear()
-    grid = fig.add_gridspec(2, n_steps, height_ratios=[3, 1])
-    ax_big = fig.add_subplot(grid[0, (n_steps - 3) // 2:(n_steps + 3) // 2])
+    grid = fig.add_gridspec(2, num_steps, height_ratios=[3, 1])
+    ax_big = fig.add_subplot(grid[0, (num_steps - 3) // 2:(num_steps + 3) // 2])
     big = ax_big.imshow(np.zeros((28, 28)), cmap="gray", vmin=0, vmax=1, interpolation="nearest")
     ax_big.set_axis_off()
-    strip, frames = [], []
-    for i in range(n_steps):
+    strip, cells = [], []
+    for i in range(num_steps):
         ax = fig.add_subplot(grid[1, i])
         strip.append(ax.imshow(np.zeros((28, 28)), cmap="gray", vmin=0, vmax=1, interpolation="nearest"))
         ax.set_xticks([])
         ax.set_yticks([])
-        frames.append(ax)
+        cells.append(ax)
     title = ax_big.set_title("", fontsize=9)
 
     def update(position, path):
         images = state["paths"][path]
         big.set_data(images[position])
-        for i, (im, ax) in enumerate(zip(strip, frames)):
+        for i, (im, ax) in enumerate(zip(strip, cells)):
             im.set_data(images[i])
             for spine in ax.spines.values():
                 spine.set_color("tab:red" if i == position else "white")
                 spine.set_linewidth(2.5 if i == position else 0.5)
-        t = position / (n_steps - 1)
+        t = position / (num_steps - 1)
         title.set_text(f"pair {state['pair']}, t = {t:.2f} ({path} path)")
         return f"z = {'slerp' if path == 'spherical' else 'lerp'}(z_a, z_b, t = {t:.2f})"
 
-    slider = w.IntSlider(value=n_steps // 2, min=0, max=n_steps - 1, description="position")
+    slider = w.IntSlider(value=num_steps // 2, min=0, max=num_steps - 1, description="position")
     path = w.ToggleButtons(options=["linear", "spherical"], value="linear", description="path")
-    box = controls_view({"position": slider, "path": path}, fig, update)
+    view = controls_view({"position": slider, "path": path}, fig, update)
     button = w.Button(description="new pair of z", icon="refresh")
 
-    def resample(_):
+    def resample(_=None):
         new_pair()
-        getattr(box, "frames", {}).clear()  # PNGs cached for the old pair are stale
-        box.redraw()
+        view.frames.clear()  # PNGs cached for the old pair are stale
+        view.redraw()
 
     button.on_click(resample)
-    box.children = (box.children[0], button, *box.children[1:])
-    box.resample = resample
-    return box
+    return view.add("resample", button)
 
 
-def interpolation_figure(G, n_pairs: int = 3, n_steps: int = 9, seed: int = 0, size: float = 0.8):
-    """Static twin of the interpolation view: ``n_pairs`` rows, each a straight-line path between two random z."""
-    if not hasattr(G, "latent_dim"):
-        raise ValueError("G needs an attribute latent_dim (the size of z).")
+def interpolation_figure(G, num_pairs: int = 3, num_steps: int = 9, seed: int = 0, size: float = 0.8):
+    """Static twin of ``interpolation_view``: ``num_pairs`` rows, each a straight-line path between two random z."""
+    _check_generator(G, num_steps=num_steps, num_pairs=num_pairs)
     generator = torch.Generator().manual_seed(seed)
-    fig, axes = new_figure(n_pairs, n_steps, figsize=(size * n_steps, size * n_pairs + 0.3), squeeze=False)
-    for r in range(n_pairs):
+    fig, axes = new_figure(num_pairs, num_steps, figsize=(size * num_steps, size * num_pairs + 0.3), squeeze=False)
+    for r in range(num_pairs):
         z_a, z_b = torch.randn(2, G.latent_dim, generator=generator)
-        for c, img in enumerate(_decode(G, interpolate(z_a, z_b, n_steps))):
+        for c, img in enumerate(_decode(G, interpolate(z_a, z_b, num_steps))):
             axes[r, c].imshow(img, cmap="gray", vmin=0, vmax=1, interpolation="nearest")
             axes[r, c].set_axis_off()
             if r == 0:
-                axes[r, c].set_title(f"t = {c / (n_steps - 1):.2f}", fontsize=7)
+                axes[r, c].set_title(f"t = {c / (num_steps - 1):.2f}", fontsize=7)
     return fig

@@ -1,11 +1,15 @@
-"""course_utils.gan_views: interpolation paths, the latent interpolation widget, the progress viewer and figures."""
+"""course_utils.gan.views: interpolation paths, the two widgets (by their named parts) and the static figures."""
+
+import io
 
 import numpy as np
 import pytest
 import torch
 import torch.nn as nn
 from matplotlib.figure import Figure
+from PIL import Image
 
+from course_utils import widgets
 from course_utils.gan import views
 
 
@@ -22,6 +26,19 @@ class _Pixels(nn.Module):
         return torch.tanh(self.scale * z[:, :1, None, None]).expand(-1, 1, 28, 28)
 
 
+class _ModeSensitive(_Pixels):
+    """Like _Pixels, but the image is black in training mode: decoding must happen in eval mode."""
+
+    def forward(self, z):
+        return super().forward(z) if not self.training else -torch.ones(len(z), 1, 28, 28)
+
+
+def _pixels_of_path(seed, num_steps, spherical):
+    """What the interpolation view must show for _Pixels: the first pair drawn with ``seed``, decoded."""
+    z_a, z_b = torch.randn(2, 4, generator=torch.Generator().manual_seed(seed))
+    return views.to_unit(_Pixels()(views.interpolate(z_a, z_b, num_steps, spherical=spherical))).detach()[:, 0].numpy()
+
+
 def test_interpolate_paths():
     z_a, z_b = torch.tensor([1.0, 0.0]), torch.tensor([0.0, 1.0])
     line = views.interpolate(z_a, z_b, 5)
@@ -33,37 +50,66 @@ def test_interpolate_paths():
     assert line[2].norm() < 0.75  # the straight line cuts inside
     with pytest.raises(ValueError, match="same size"):
         views.interpolate(z_a, torch.zeros(3), 5)
-    with pytest.raises(ValueError, match="n_steps"):
+    with pytest.raises(ValueError, match="num_steps"):
         views.interpolate(z_a, z_b, 1)
 
 
-def test_interpolation_view_moves_and_resamples():
-    box = views.interpolation_view(_Pixels(), n_steps=5, seed=0)
-    slider, path = box.children[0].children
-    image = box.children[2]
-    first = image.value
-    slider.value = 0
-    at_start = image.value
-    assert at_start != first and "t = 0.00" in box.children[3].value
-    path.value = "spherical"
-    assert "slerp" in box.children[3].value
-    box.resample(None)  # the button's handler: a new pair of z must change the picture at the same position
-    assert image.value != at_start or "pair 2" in box.children[3].value
-    with pytest.raises(ValueError, match="latent_dim"):
-        views.interpolation_view(nn.Linear(2, 2))
+def test_interpolation_view_shows_the_chosen_point_of_the_chosen_path():
+    view = views.interpolation_view(_Pixels(), num_steps=5, seed=0)
+    assert isinstance(view, widgets.View) and set(view.controls) == {"position", "path"} and "resample" in view.parts
+    big = view.figure.axes[0].images[0]
+    linear, spherical = _pixels_of_path(0, 5, False), _pixels_of_path(0, 5, True)
+    # after precomputing all 10 settings the figure is back at the current one (position 2, linear), not the last
+    assert view.controls["position"].value == 2 and view.controls["path"].value == "linear"
+    assert np.allclose(big.get_array(), linear[2]) and "t = 0.50 (linear path)" in view.figure.axes[0].get_title()
+    assert len(view.frames) == 10
+    view.controls["position"].value = 0
+    assert np.allclose(big.get_array(), linear[0]) and "lerp(z_a, z_b, t = 0.00)" in view.caption.value
+    at_start = view.image.value
+    assert at_start == view.frames[(("position", 0), ("path", "linear"))]  # the PNG of exactly that setting
+    view.controls["path"].value = "spherical"
+    assert np.allclose(big.get_array(), spherical[0]) and "slerp(z_a, z_b, t = 0.00)" in view.caption.value
+    view.controls["position"].value = 4
+    assert np.allclose(big.get_array(), spherical[4]) and "t = 1.00" in view.caption.value
 
 
-def test_progress_viewer_and_figures():
+def test_interpolation_view_new_pair_button():
+    view = views.interpolation_view(_Pixels(), num_steps=5, seed=0)
+    view.controls["position"].value = 0
+    before, png = view.figure.axes[0].images[0].get_array().copy(), view.image.value
+    view.parts["resample"].click()  # the button's handler: a new pair of z, same position
+    assert "pair 2, t = 0.00 (linear path)" in view.figure.axes[0].get_title()
+    assert not np.allclose(view.figure.axes[0].images[0].get_array(), before) and view.image.value != png
+    assert list(view.frames) == [(("position", 0), ("path", "linear"))]  # the old pair's PNGs were dropped
+
+
+def test_interpolation_decodes_in_eval_mode_and_restores_the_mode():
+    G = _ModeSensitive().train()
+    view = views.interpolation_view(G, num_steps=5, seed=0)
+    assert np.allclose(view.figure.axes[0].images[0].get_array(), _pixels_of_path(0, 5, False)[2])
+    fig = views.interpolation_figure(G, num_pairs=1, num_steps=5, seed=0)
+    assert np.allclose(fig.axes[0].images[0].get_array(), _pixels_of_path(0, 5, False)[0])
+    assert G.training, "the views switched the caller's generator to eval mode for good"
+
+
+def _png_mean(png: bytes) -> float:
+    return float(np.asarray(Image.open(io.BytesIO(png)).convert("L")).mean())
+
+
+def test_progress_view_and_figure():
     frames = [torch.full((6, 1, 28, 28), v) for v in (0.0, 0.5, 1.0)]
     steps = [1, 50, 100]
-    box = views.progress_viewer(frames, steps, steps_per_epoch=100)
-    slider = box.slider
-    assert slider.max == 2 and slider.value == 2
-    last = box.children[1].value
+    view = views.progress_view(frames, steps, steps_per_epoch=100)
+    slider = view.controls["snapshot"]
+    assert isinstance(view, widgets.View) and "play" in view.controls
+    assert slider.max == 2 and slider.value == 2 and "snapshot 3 of 3: 100 G updates" in view.caption.value
+    white = _png_mean(view.image.value)
     slider.value = 0
-    assert box.children[1].value != last and "1 G update" in box.children[2].value
-    fig = views.progress_figure(frames, steps, steps_per_epoch=100, n_show=2)
+    assert view.image.value == view.frames[0] and "snapshot 1 of 3: 1 G update<" in view.caption.value
+    assert _png_mean(view.image.value) < white - 20  # frame 0 is the black grid, frame 2 the white one
+    fig = views.progress_figure(frames, steps, steps_per_epoch=100, num_snapshots=2)
     assert isinstance(fig, Figure) and len(fig.axes) == 2
+    assert [ax.get_title().split("\n")[0] for ax in fig.axes] == ["1 G update", "100 G updates"]  # first and last
     with pytest.raises(ValueError, match="one step count per frame"):
         views.progress_frames(frames, steps[:2], 100)
 
@@ -72,15 +118,18 @@ def test_static_figures():
     real = torch.randn(100, 2)
     frames = [torch.randn(50, 2) for _ in range(8)]
     fig = views.ring_snapshots_figure(real, {"a": (frames, list(range(8))), "b": (frames[:3], [1, 2, 3])},
-                                          torch.ones(8, 2), max_cols=4)
+                                      torch.ones(8, 2), max_cols=4)
     assert len(fig.axes) == 2 * 4
+    assert [ax.get_title() for ax in fig.axes[:4]] == ["step 0", "step 2", "step 5", "step 7"]  # evenly, with the last
+    assert not fig.axes[7].get_visible()  # run b has only 3 snapshots
     fig = views.training_curves_figure({"run": {"d_loss": list(np.random.rand(60)), "g_loss": list(np.random.rand(60))}})
     assert len(fig.axes) == 1 and len(fig.axes[0].lines) == 2
+    assert len(fig.axes[0].lines[0].get_ydata()) == 60 - 25 + 1  # a moving mean over 25 steps
     fig = views.sample_grids_figure({"x": torch.rand(16, 1, 28, 28), "y": torch.rand(16, 1, 28, 28)})
     assert len(fig.axes) == 2
     fig = views.class_shares_figure({"real": np.full(10, 0.1)}, [str(i) for i in range(10)], min_share=0.02)
-    assert len(fig.axes[0].patches) == 10
-    fig = views.interpolation_figure(_Pixels(), n_pairs=2, n_steps=4)
+    assert len(fig.axes[0].patches) == 10 and all(p.get_height() == pytest.approx(0.1) for p in fig.axes[0].patches)
+    fig = views.interpolation_figure(_Pixels(), num_pairs=2, num_steps=4)
     assert len(fig.axes) == 8
     with pytest.raises(ValueError, match="one entry per class"):
         views.class_shares_figure({"real": np.ones(3)}, ["a", "b"])
