@@ -28,10 +28,12 @@ def attempt(title, fn, *args, **kwargs):
         return None, report(title, False, f"your code raised {type(err).__name__}: {err}")
 
 
-def exercise(title: str):
+def exercise(title: str, needs: str = ""):
     """Decorator for a check ``check(answer, ...) -> bool``: the boilerplate every check shares.
 
-    A missing answer (``None``) or one that still raises ``NotImplementedError`` is "not yet solved"; any other
+    ``needs`` says what the answer is (e.g. "define conv_output_size(h, k, s=1, p=0, d=1)"), printed with
+    "not yet solved". A missing answer (``None``) or one that still raises ``NotImplementedError`` is "not yet
+    solved"; any other
     error raised while checking the answer (a wrong type, a wrong shape, a bug in the learner's function) is
     printed as a hint naming it. A check never crashes.
     """
@@ -40,7 +42,7 @@ def exercise(title: str):
         @functools.wraps(check)
         def run(answer, *args, **kwargs) -> bool:
             if answer is None:
-                return report(title, False, NOT_YET)
+                return report(title, False, f"not yet solved - {needs}." if needs else NOT_YET)
             try:
                 return bool(check(answer, *args, **kwargs))
             except NotImplementedError:

@@ -188,6 +188,7 @@ def fit(
     callbacks: Iterable[Callback] = (),
     live_plot: bool = True,
     verbose: bool = True,
+    progress: bool = True,
 ) -> History:
     """Train ``model`` for ``num_epochs`` and return its History.
 
@@ -196,7 +197,8 @@ def fit(
     the record whose best value chooses the weights restored at the end ('auto': val_loss if there is a
     validation loader, else train_loss; None: keep the last weights). A callback may raise ``StopTraining``
     (e.g. ``TimeBudget``); Ctrl-C (or the stop button) also ends training cleanly. Either way the best weights
-    come back and the model is left in eval mode. A NaN or infinite loss stops training at once with
+    come back and the model is left in eval mode. ``progress=False`` hides the per-epoch progress bar (for many
+    short runs in a loop); headless runs never show one. A NaN or infinite loss stops training at once with
     ``NonFiniteLoss``, after restoring the weights of the last finished epoch.
     """
     if not isinstance(model, torch.nn.Module):
@@ -233,7 +235,7 @@ def fit(
             model.train()
             for cb in callbacks:
                 cb.on_epoch_start(model, epoch)
-            bar = _progress(train_loader, f"epoch {epoch}/{num_epochs}")
+            bar = _progress(train_loader, f"epoch {epoch}/{num_epochs}") if progress else train_loader
             try:
                 for i, batch in enumerate(bar):
                     logs = step(model, batch, optimizer)

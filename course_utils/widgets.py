@@ -72,13 +72,15 @@ class View:
     figure_view: FigureView | None = None
 
     def add(self, name: str, part, where: str = "bottom") -> View:
-        """Show another widget ``part`` above the controls (``where='top'``) or under the caption; returns self."""
-        if where not in {"top", "bottom"}:
-            raise ValueError(f"where must be 'top' or 'bottom', not {where!r}.")
+        """Show another widget ``part`` above the controls (``where='top'``), between the controls and the image
+        (``'after_controls'``) or under the caption (``'bottom'``); returns self."""
+        if where not in {"top", "after_controls", "bottom"}:
+            raise ValueError(f"where must be 'top', 'after_controls' or 'bottom', not {where!r}.")
         if name in self.parts or name in self.controls:
             raise ValueError(f"this view already has a part named {name!r}.")
         children = list(self.widget.children)
-        self.widget.children = [part, *children] if where == "top" else [*children, part]
+        at = {"top": 0, "bottom": len(children), "after_controls": children.index(self.image)}[where]
+        self.widget.children = [*children[:at], part, *children[at:]]
         self.parts[name] = part
         return self
 

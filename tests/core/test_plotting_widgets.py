@@ -109,8 +109,12 @@ def test_view_adds_named_parts_and_displays_its_widget(monkeypatch):
     assert view.widget.children[0] is button and view.parts == {"resample": button}
     with pytest.raises(ValueError, match="already has a part named 'resample'"):
         view.add("resample", ipywidgets.Button())
-    with pytest.raises(ValueError, match="where must be 'top' or 'bottom'"):
+    with pytest.raises(ValueError, match="where must be 'top', 'after_controls' or 'bottom'"):
         view.add("other", ipywidgets.Button(), where="left")
+    label = ipywidgets.Label("between")
+    view.add("label", label, where="after_controls")
+    children = list(view.widget.children)
+    assert children.index(label) == children.index(view.image) - 1
     shown = []
     monkeypatch.setattr("IPython.display.display", lambda obj, **kw: shown.append(obj))
     view._ipython_display_()
