@@ -69,6 +69,7 @@ from IPython.display import display
 
 from course_utils import batches, data, plotting, runtime, train, widgets
 from course_utils.autoencoders import checks, models, training, views
+from course_utils.widgets import show_source
 
 chapter_start = time.perf_counter()
 cfg = runtime.Config(
@@ -95,7 +96,7 @@ print(ds)
 print("device:", device, "| threads:", torch.get_num_threads())
 
 
-def fit(model, X, **kwargs):
+def fit_ae(model, X, **kwargs):
     """Train an autoencoder with this chapter's settings (kwargs override them); returns the History."""
     settings = dict(num_epochs=cfg.mlp_epochs, lr=cfg.lr, batch_size=cfg.batch_size, device=device, seed=cfg.seed)
     return training.fit_autoencoder(model, X, **(settings | kwargs))
@@ -121,8 +122,6 @@ def test_mse(model, X_test=X_test):
 # `forward(x) = decode(encode(x))`:
 
 # %%
-from course_utils.widgets import show_source
-
 show_source(models.MLPAutoencoder)
 
 # %% [markdown]
@@ -131,7 +130,7 @@ show_source(models.MLPAutoencoder)
 
 # %%
 # NBVAL_CHECK_OUTPUT
-mlp_ae = models.MLPAutoencoder(latent_dim=32, hidden=(256, 128, 64))
+mlp_ae = models.MLPAutoencoder(latent_dim=32, hidden_dims=(256, 128, 64))
 widths = [784, 256, 128, 64, 32, 64, 128, 256, 784]
 by_formula = sum((a + 1) * b for a, b in zip(widths[:-1], widths[1:]))
 x = torch.zeros(5, 1, 28, 28)
@@ -146,7 +145,7 @@ assert train.count_parameters(mlp_ae) == by_formula
 
 # %%
 show_source(training.autoencoder_step)
-history = fit(mlp_ae, X, verbose=True, live_plot=True)
+history = fit_ae(mlp_ae, X, verbose=True, live_plot=True)
 print(f"test MSE per pixel: {test_mse(mlp_ae):.4f}")
 
 # %%
@@ -169,9 +168,9 @@ fig
 # A model that learned *clothes* cannot reproduce noise; a model that learned to *copy* can.
 
 # %%
-under, over = models.MLPAutoencoder(32, hidden=()), models.MLPAutoencoder(1024, hidden=())
+under, over = models.MLPAutoencoder(32, hidden_dims=()), models.MLPAutoencoder(1024, hidden_dims=())
 for model in (under, over):
-    fit(model, X)
+    fit_ae(model, X)
 noise = torch.rand(200, 1, 28, 28, generator=torch.Generator().manual_seed(1))
 print(f"{'code':>6} {'parameters':>10} {'test images MSE':>16} {'noise images MSE':>17}")
 for model in (under, over):
@@ -211,8 +210,8 @@ def pca_test_mse(k):
     return float(((pca.inverse_transform(pca.transform(X_test_flat)) - X_test_flat) ** 2).mean())
 
 
-linear_ae = models.MLPAutoencoder(16, hidden=(), output="none")  # 784 -> 16 -> 784, no activation anywhere
-fit(linear_ae, X, loss="mse", num_epochs=2 * cfg.mlp_epochs)
+linear_ae = models.MLPAutoencoder(16, hidden_dims=(), output="none")  # 784 -> 16 -> 784, no activation anywhere
+fit_ae(linear_ae, X, loss="mse", num_epochs=2 * cfg.mlp_epochs)
 print(f"k = 16: PCA test MSE {pca_test_mse(16):.4f}, linear autoencoder trained with MSE {test_mse(linear_ae):.4f}")
 
 # %% [markdown]
@@ -224,8 +223,8 @@ print(f"k = 16: PCA test MSE {pca_test_mse(16):.4f}, linear autoencoder trained 
 # %%
 aes = {}
 for k in cfg.latent_sizes:
-    aes[k] = models.MLPAutoencoder(k, hidden=(256,))
-    fit(aes[k], X)
+    aes[k] = models.MLPAutoencoder(k, hidden_dims=(256,))
+    fit_ae(aes[k], X)
 size_table = {k: {"pca": pca_test_mse(k), "ae": test_mse(aes[k])} for k in cfg.latent_sizes}
 print(f"{'k':>3} {'784/k':>6} {'PCA MSE':>8} {'AE MSE':>8} {'AE / PCA':>9}")
 for k, r in size_table.items():
@@ -287,9 +286,9 @@ def sharpness(images):
 pairings = {"sigmoid + BCE": (aes[32], False)}  # trained in section 3
 for name, output, loss in [("sigmoid + MSE", "sigmoid", "mse"), ("sigmoid + MAE", "sigmoid", "mae"),
                            ("tanh + MSE, data in [-1, 1]", "tanh", "mse"), ("none + MSE", "none", "mse")]:
-    model = models.MLPAutoencoder(32, hidden=(256,), output=output)
+    model = models.MLPAutoencoder(32, hidden_dims=(256,), output=output)
     scale = output == "tanh"
-    fit(model, X * 2 - 1 if scale else X, loss=loss)
+    fit_ae(model, X * 2 - 1 if scale else X, loss=loss)
     pairings[name] = (model, scale)
 
 # %%
@@ -405,7 +404,7 @@ fig
 conv_results = {}
 for name, model in conv_aes.items():
     start = time.perf_counter()
-    fit(model, X, num_epochs=cfg.conv_epochs)
+    fit_ae(model, X, num_epochs=cfg.conv_epochs)
     conv_results[name] = {"mse": test_mse(model), "seconds": time.perf_counter() - start}
 conv_results["fully connected, 784-256-32 (section 3)"] = {"mse": test_mse(aes[32]), "seconds": float("nan")}
 params = {name: train.count_parameters(m) for name, m in conv_aes.items()} | {"fully connected, 784-256-32 (section 3)": train.count_parameters(aes[32])}
@@ -468,7 +467,7 @@ deep, deep_seconds = {}, {}
 for name, dropout in [("end to end, BN + dropout", 0.1), ("end to end, BN, no dropout", 0.0)]:
     start = time.perf_counter()
     deep[name] = models.MLPAutoencoder(32, batch_norm=True, dropout=dropout)
-    fit(deep[name], X)
+    fit_ae(deep[name], X)
     deep_seconds[name] = time.perf_counter() - start
 
 start = time.perf_counter()
@@ -476,7 +475,7 @@ torch.manual_seed(cfg.seed)
 pretrained = greedy_pretrain(models.MLPAutoencoder(32, batch_norm=True, dropout=0.1), X, cfg.greedy_epochs, cfg.lr, cfg.batch_size)
 deep["greedy only (no fine-tuning)"] = pretrained
 greedy_mse = test_mse(pretrained)
-fit(pretrained, X, lr=cfg.lr / 3)
+fit_ae(pretrained, X, lr=cfg.lr / 3)
 deep_seconds["greedy + fine-tuning"] = time.perf_counter() - start
 deep["greedy + fine-tuning"] = pretrained
 deep_seconds["plain, no BN or dropout (section 1)"] = sum(history["seconds"])
@@ -507,7 +506,7 @@ for name, mse in deep_results.items():
 
 # %%
 denoiser = models.ConvAutoencoder(32, decoder="transposed")
-fit(denoiser, X, num_epochs=cfg.conv_epochs, transform=training.add_noise(0.5, vary=True))
+fit_ae(denoiser, X, num_epochs=cfg.conv_epochs, transform=training.add_noise(0.5, vary=True))
 levels = [0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.7]
 clean = X_test[:500]
 noisy = {s: training.add_noise(s, generator=torch.Generator().manual_seed(3))(clean) for s in levels}
@@ -528,8 +527,8 @@ for s in levels:
 with torch.no_grad():
     denoised = {s: denoiser.eval()(noisy[s][:8].to(device)).cpu() for s in levels}
 captions = {s: f"MSE noisy {r['noisy']:.4f}, denoised {r['dae']:.4f}, plain AE {r['plain']:.4f}" for s, r in denoising.items()}
-slider = views.denoising_slider(clean[:8], {s: v[:8] for s, v in noisy.items()}, denoised, captions)
-widgets.show(slider, views.denoising_figure(clean[:8], noisy, denoised, levels=[0.2, 0.5, 0.7]))
+noise_view = views.denoising_view(clean[:8], {s: v[:8] for s, v in noisy.items()}, denoised, captions)
+widgets.show(noise_view, views.denoising_figure(clean[:8], noisy, denoised, levels=[0.2, 0.5, 0.7]))
 
 # %% [markdown]
 # The denoising autoencoder's error stays low across the levels it was trained on and degrades gently beyond. The
@@ -565,7 +564,7 @@ class SparseAutoencoder(nn.Module):
 sparse = {}
 for lam in (0.0, 0.03, 0.1):
     sparse[lam] = SparseAutoencoder()
-    fit(sparse[lam], X, l1_code=lam)
+    fit_ae(sparse[lam], X, l1_code=lam)
 
 # %%
 print(f"{'lambda':>6} {'test MSE':>9} {'zeros in the code':>18} {'active units per image':>23} {'units never active':>19}")
@@ -612,8 +611,8 @@ fig
 show_source(training.anomaly_roc_auc)
 anomaly_classes = [ds.classes.index(c) for c in ("Trouser", "Sandal", "Bag")]
 is_anomaly = lambda y: torch.isin(y, torch.tensor(anomaly_classes))  # noqa: E731
-detector = models.MLPAutoencoder(32, hidden=(256,))
-fit(detector, X[~is_anomaly(ds.y_train)])
+detector = models.MLPAutoencoder(32, hidden_dims=(256,))
+fit_ae(detector, X[~is_anomaly(ds.y_train)])
 scores = training.reconstruction_errors(detector, X_test.to(device))
 normal_scores = scores[~is_anomaly(y_test)]
 auc = training.anomaly_roc_auc(normal_scores, scores[is_anomaly(y_test)])
@@ -646,8 +645,8 @@ fig
 explorer_images = X_test[:8]
 explorer_recs = {k: train.predict(m, explorer_images.to(device)).cpu() for k, m in aes.items()}
 explorer_errors = {k: r["ae"] for k, r in size_table.items()}
-explorer = views.latent_size_explorer(explorer_images, explorer_recs, explorer_errors)
-widgets.show(explorer, views.latent_size_figure(explorer_images, explorer_recs, explorer_errors))
+size_view = views.latent_size_view(explorer_images, explorer_recs, explorer_errors)
+widgets.show(size_view, views.latent_size_figure(explorer_images, explorer_recs, explorer_errors))
 
 # %% [markdown]
 # With two numbers the decoder can only say roughly *which kind* of garment and how bright; by eight the outline
@@ -785,7 +784,7 @@ pooled_ae = PooledConvAutoencoder()
 n = cfg.exercise_n_train
 for name, model in [("stride 2", models.ConvAutoencoder(32)), ("max pool", pooled_ae)]:
     start = time.perf_counter()
-    fit(model, X[:n], num_epochs=2)
+    fit_ae(model, X[:n], num_epochs=2)
     print(f"{name:<9} test MSE {test_mse(model):.4f}   {time.perf_counter() - start:.1f} s for 2 epochs on {n:,} images")
 
 # %%
@@ -797,7 +796,7 @@ checks.check_pooled_autoencoder(pooled_ae)
 #
 # **Exercise 2: depth at a fixed code size.** Write `hourglass(depth)` that returns the hidden widths of an
 # encoder with `depth` hidden layers, starting at 256 and halving: `()`, `(256,)`, `(256, 128)`, ... Then train
-# `models.MLPAutoencoder(16, hidden=hourglass(d))` for `d = 0, 1, 2, 3` and compare parameters and test error.
+# `models.MLPAutoencoder(16, hidden_dims=hourglass(d))` for `d = 0, 1, 2, 3` and compare parameters and test error.
 
 # %% jupyter={"source_hidden": true} tags=["solution"]
 def hourglass(depth):
@@ -805,8 +804,8 @@ def hourglass(depth):
 
 
 for d in range(4):
-    model = models.MLPAutoencoder(16, hidden=hourglass(d))
-    fit(model, X[:cfg.exercise_n_train], num_epochs=3)
+    model = models.MLPAutoencoder(16, hidden_dims=hourglass(d))
+    fit_ae(model, X[:cfg.exercise_n_train], num_epochs=3)
     print(f"depth {d}: hidden {hourglass(d)!s:<16} {train.count_parameters(model):>8,} parameters   test MSE {test_mse(model):.4f}")
 
 # %%

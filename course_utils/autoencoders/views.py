@@ -1,9 +1,10 @@
-"""Chapter 05's interactive views: latent-size explorer, denoising slider and the t-SNE latent-space view.
+"""Chapter 05's widgets and their static twins: latent size, denoising, and the t-SNE view of the latent space.
 
-Introduced in chapter 05; chapter 06 reuses the t-SNE view for the VAE's codes. Everything a control
-browses (reconstructions, denoised images, the t-SNE embedding) is computed before the widget is built;
-moving a control only swaps image data and marker positions in an existing figure
-(``course_utils.widgets.controls_view``). Each view has a static twin for readers without a kernel.
+Introduced in chapter 05 (05_autoencoders §7 ``denoising_view``, §10 ``latent_size_view``, §11 ``tsne_view``,
+each shown beside its ``*_figure``); ``labelled_rows`` draws the chapter's rows of images. Chapter 06 reuses
+``labelled_rows`` and the t-SNE view for the VAE's codes. Everything a control browses (reconstructions, denoised
+images, the t-SNE embedding) is computed before the widget is built; moving a control only swaps image data and
+marker positions in an existing figure (``course_utils.widgets.controls_view``), and every view is a ``View``.
 """
 
 from __future__ import annotations
@@ -24,6 +25,21 @@ def _as_array(images, name: str) -> np.ndarray:
     return x.numpy()
 
 
+def _pixels(images, name: str, like: np.ndarray | None = None) -> np.ndarray:
+    """``_as_array`` for images shown with grey levels 0..1: refuses NaN, 0..255 pixels and a shape unlike ``like``."""
+    if not isinstance(images, torch.Tensor | np.ndarray):
+        raise TypeError(f"{name} must be a tensor or array of images, got {type(images).__name__}.")
+    x = _as_array(images, name)
+    if len(x) == 0 or not np.isfinite(x).all():
+        raise ValueError(f"{name} must hold at least one image and no NaN or infinite pixel.")
+    if x.min() < -1e-4 or x.max() > 1 + 1e-4:  # imshow would clip silently
+        raise ValueError(f"{name} must hold pixels in [0, 1], got values from {x.min():g} to {x.max():g}: "
+                         "divide by 255 if they are 0..255 grey levels, or map [-1, 1] with (x + 1) / 2.")
+    if like is not None and x.shape != like.shape:
+        raise ValueError(f"{name} must hold images shaped like the originals {like.shape}, got {x.shape}.")
+    return x
+
+
 def _image_rows(n_rows: int, n_cols: int, row_labels, size: float = 0.9):
     """A grid of blank image artists with a label left of each row; returns fig and the (rows, cols) artists."""
     fig, axes = new_figure(n_rows, n_cols, figsize=(size * n_cols + 0.6, size * n_rows + 0.3), squeeze=False)
@@ -41,17 +57,11 @@ def _image_rows(n_rows: int, n_cols: int, row_labels, size: float = 0.9):
     return fig, ims
 
 
-def _check_keys(name: str, mapping: dict, keys) -> None:
-    missing = [k for k in keys if k not in mapping]
-    if missing:
-        raise ValueError(f"{name} has no entry for {missing}; give one per choice.")
-
-
 def labelled_rows(rows: dict, size: float = 0.8, title: str | None = None):
     """Rows of grey images, each row labelled on its left: ``{"original": images, "decoded": images, ...}``."""
-    if not rows:
-        raise ValueError("labelled_rows needs at least one row, e.g. {'original': images}.")
-    arrays = {label: _as_array(images, f"rows[{label!r}]") for label, images in rows.items()}
+    if not (isinstance(rows, dict) and rows):
+        raise ValueError(f"rows must be a non-empty dict of label -> images, e.g. {{'original': images}}; got {rows!r:.60}.")
+    arrays = {label: _pixels(images, f"rows[{label!r}]") for label, images in rows.items()}
     n_cols = max(len(a) for a in arrays.values())
     fig, ims = _image_rows(len(arrays), n_cols, list(arrays), size=size)
     for r, a in enumerate(arrays.values()):
@@ -65,21 +75,28 @@ def labelled_rows(rows: dict, size: float = 0.8, title: str | None = None):
     return fig
 
 
-# ---------------------------------------------------------------- latent-size explorer
+# ---------------------------------------------------------------- latent size
 
-def latent_size_explorer(images, reconstructions: dict, errors: dict):
+def _latent_sizes(originals: np.ndarray, reconstructions: dict, errors: dict) -> tuple[list, dict]:
+    if not (isinstance(reconstructions, dict) and reconstructions):
+        raise ValueError("reconstructions must be a non-empty dict latent size -> decoded images.")
+    sizes = sorted(reconstructions)
+    if not all(isinstance(s, int) and s > 0 for s in sizes):
+        raise ValueError(f"reconstructions must be keyed by latent sizes (positive ints), got keys {sizes}.")
+    if not (isinstance(errors, dict) and all(isinstance(errors.get(s), float | int) for s in sizes)):
+        raise ValueError(f"errors must give one number per latent size {sizes}, got {errors!r:.80}.")
+    return sizes, {s: _pixels(reconstructions[s], f"reconstructions[{s}]", like=originals) for s in sizes}
+
+
+def latent_size_view(images, reconstructions: dict, errors: dict):
     """A slider over trained latent sizes: the images, their reconstructions, and the test error.
 
     ``reconstructions[size]`` holds the decoded ``images`` (same shape); ``errors[size]`` a float.
     """
     import ipywidgets as w
 
-    originals = _as_array(images, "images")
-    sizes = sorted(reconstructions)
-    if not sizes:
-        raise ValueError("latent_size_explorer needs reconstructions for at least one latent size.")
-    _check_keys("errors", errors, sizes)
-    recs = {s: _as_array(reconstructions[s], f"reconstructions[{s}]") for s in sizes}
+    originals = _pixels(images, "images")
+    sizes, recs = _latent_sizes(originals, reconstructions, errors)
     fig, ims = _image_rows(2, len(originals), ["original", "decoded"])
     for im, img in zip(ims[0], originals):
         im.set_data(img)
@@ -96,35 +113,46 @@ def latent_size_explorer(images, reconstructions: dict, errors: dict):
 
 
 def latent_size_figure(images, reconstructions: dict, errors: dict, size: float = 0.8):
-    """Static twin of the explorer: one row of reconstructions per latent size, originals on top."""
-    originals = _as_array(images, "images")
-    sizes = sorted(reconstructions)
-    _check_keys("errors", errors, sizes)
+    """Static twin of ``latent_size_view``: one row of reconstructions per latent size, originals on top."""
+    originals = _pixels(images, "images")
+    sizes, recs = _latent_sizes(originals, reconstructions, errors)
     fig, ims = _image_rows(len(sizes) + 1, len(originals),
                            ["original"] + [f"latent {s}\nMSE {errors[s]:.4f}" for s in sizes], size=size)
-    for r, row in enumerate([originals] + [_as_array(reconstructions[s], "reconstructions") for s in sizes]):
+    for r, row in enumerate([originals] + [recs[s] for s in sizes]):
         for im, img in zip(ims[r], row):
             im.set_data(img)
     return fig
 
 
-# ---------------------------------------------------------------- denoising slider
+# ---------------------------------------------------------------- denoising
 
-def denoising_slider(clean, noisy: dict, denoised: dict, errors: dict | None = None):
+def _noise_levels(clean: np.ndarray, noisy: dict, denoised: dict, levels=None) -> tuple[list, dict, dict]:
+    """The levels and, per level, the noisy and denoised arrays: one image per clean image (its first ones)."""
+    if not (isinstance(noisy, dict) and noisy and isinstance(denoised, dict)):
+        raise ValueError("noisy and denoised must be dicts noise level -> images, with at least one level.")
+    levels = sorted(noisy) if levels is None else list(levels)
+    if missing := [s for s in levels if s not in noisy or s not in denoised]:
+        raise ValueError(f"noisy and denoised need images for every noise level; levels {missing} are missing.")
+    arrays = [{s: _pixels(d[s], f"{name}[{s}]") for s in levels} for name, d in (("noisy", noisy), ("denoised", denoised))]
+    for name, a in zip(("noisy", "denoised"), arrays):
+        if short := [s for s in levels if len(a[s]) < len(clean) or a[s].shape[1:] != clean.shape[1:]]:
+            raise ValueError(f"{name}[{short[0]}] must hold at least one image shaped {clean.shape[1:]} per clean image "
+                             f"({len(clean)}), got {a[short[0]].shape}.")
+    return levels, *({s: a[s][:len(clean)] for s in levels} for a in arrays)
+
+
+def denoising_view(clean, noisy: dict, denoised: dict, errors: dict | None = None):
     """A slider over noise levels: noisy input, the denoising autoencoder's output, and the clean image.
 
-    ``noisy[level]`` and ``denoised[level]`` hold images shaped like ``clean``; ``errors[level]`` (optional)
-    is a caption string or number for that level.
+    ``noisy[level]`` and ``denoised[level]`` hold at least one image per clean image (the first ones are shown);
+    ``errors[level]`` (optional) is a caption string or number for that level.
     """
     import ipywidgets as w
 
-    clean_np = _as_array(clean, "clean")
-    levels = sorted(noisy)
-    if not levels:
-        raise ValueError("denoising_slider needs images for at least one noise level.")
-    _check_keys("denoised", denoised, levels)
-    noisy_np = {s: _as_array(noisy[s], "noisy") for s in levels}
-    denoised_np = {s: _as_array(denoised[s], "denoised") for s in levels}
+    clean_np = _pixels(clean, "clean")
+    levels, noisy_np, denoised_np = _noise_levels(clean_np, noisy, denoised)
+    if not (errors is None or isinstance(errors, dict)):
+        raise TypeError(f"errors must be a dict noise level -> caption, or None; got {type(errors).__name__}.")
     fig, ims = _image_rows(3, len(clean_np), ["noisy input", "denoised", "clean"])
     for im, img in zip(ims[2], clean_np):
         im.set_data(img)
@@ -141,17 +169,20 @@ def denoising_slider(clean, noisy: dict, denoised: dict, errors: dict | None = N
     return controls_view({"noise_std": slider}, fig, update)
 
 
-def denoising_figure(clean, noisy: dict, denoised: dict, levels, n_images: int = 6, size: float = 0.8):
-    """Static twin of the slider: for each of ``levels``, a noisy row and a denoised row; clean at the bottom."""
-    _check_keys("noisy", noisy, levels)
-    _check_keys("denoised", denoised, levels)
+def denoising_figure(clean, noisy: dict, denoised: dict, levels, num_images: int = 6, size: float = 0.8):
+    """Static twin of ``denoising_view``: for each of ``levels``, a noisy row and a denoised row; clean at the bottom."""
+    clean_np = _pixels(clean, "clean")
+    if not (isinstance(num_images, int) and 0 < num_images <= len(clean_np)):
+        raise ValueError(f"num_images must be an int from 1 to the {len(clean_np)} clean images, got {num_images!r}.")
+    clean_np = clean_np[:num_images]
+    levels, noisy_np, denoised_np = _noise_levels(clean_np, noisy, denoised, levels)
     rows, labels = [], []
     for s in levels:
-        rows += [_as_array(noisy[s], "noisy")[:n_images], _as_array(denoised[s], "denoised")[:n_images]]
+        rows += [noisy_np[s], denoised_np[s]]
         labels += [f"noisy, std {s:g}", "denoised"]
-    rows.append(_as_array(clean, "clean")[:n_images])
+    rows.append(clean_np)
     labels.append("clean")
-    fig, ims = _image_rows(len(rows), n_images, labels, size=size)
+    fig, ims = _image_rows(len(rows), num_images, labels, size=size)
     for r, row in enumerate(rows):
         for im, img in zip(ims[r], row):
             im.set_data(img)
@@ -164,13 +195,24 @@ def tsne_embedding(codes, seed: int = 0, perplexity: float = 30.0) -> np.ndarray
     """2-D t-SNE (scikit-learn, PCA initialization) of latent codes (N, D): returns an (N, 2) array.
 
     Computed once; the view only looks points up in it. Cost grows like N log N: a few thousand points
-    take seconds on a laptop CPU.
+    take seconds on a laptop CPU. ``seed`` is scikit-learn's ``random_state``; with the PCA initialization the
+    embedding does not depend on it in practice (the same codes give the same picture).
     """
     from sklearn.manifold import TSNE
 
+    if not isinstance(codes, torch.Tensor | np.ndarray):
+        raise TypeError(f"codes must be a tensor or array shaped (N, latent_dim), got {type(codes).__name__}.")
     z = torch.as_tensor(codes).detach().cpu().double().numpy()
     if z.ndim != 2:
         raise ValueError(f"codes must be shaped (N, latent_dim), got {z.shape}.")
+    if not np.isfinite(z).all():
+        raise ValueError("codes hold NaN or infinite values; t-SNE needs finite codes.")
+    if len(z) and np.ptp(z, axis=0).max() == 0:  # scikit-learn's t-SNE crashes the process on such input
+        raise ValueError("codes are all the same point, so t-SNE has nothing to spread out; did the encoder collapse?")
+    if not (isinstance(perplexity, float | int) and perplexity > 0):
+        raise ValueError(f"perplexity must be a positive number, got {perplexity!r}.")
+    if not (isinstance(seed, int) and not isinstance(seed, bool)):
+        raise TypeError(f"seed must be an int, got {seed!r}.")
     if len(z) <= 3 * perplexity:
         raise ValueError(f"t-SNE with perplexity {perplexity} needs more than {3 * perplexity:.0f} points, got {len(z)}.")
     tsne = TSNE(n_components=2, perplexity=perplexity, init="pca", random_state=seed)
@@ -182,14 +224,19 @@ class TSNEPanel:
 
     def __init__(self, embedding, labels, classes, images, reconstructions):
         emb = np.asarray(embedding, dtype=np.float32)
+        if emb.ndim != 2 or emb.shape[1] != 2 or not np.isfinite(emb).all():
+            raise ValueError(f"embedding must be finite and shaped (N, 2), got shape {emb.shape}.")
         labels = np.asarray(torch.as_tensor(labels).cpu())
-        if emb.ndim != 2 or emb.shape[1] != 2:
-            raise ValueError(f"embedding must be shaped (N, 2), got {emb.shape}.")
-        self.images, self.recs = _as_array(images, "images"), _as_array(reconstructions, "reconstructions")
-        if not len(emb) == len(labels) == len(self.images) == len(self.recs):
+        self.classes = list(classes)
+        if labels.ndim != 1 or labels.dtype.kind not in "iu" or not ((labels >= 0) & (labels < len(self.classes))).all():
+            raise ValueError(f"labels must be class indices 0..{len(self.classes) - 1} (one per point), "
+                             f"got {labels.dtype} values {np.unique(labels)[:10]}.")
+        self.images = _pixels(images, "images")
+        self.recs = _pixels(reconstructions, "reconstructions", like=self.images)
+        if not len(emb) == len(labels) == len(self.images):
             raise ValueError(f"embedding, labels, images and reconstructions must have the same length, got "
                              f"{len(emb)}, {len(labels)}, {len(self.images)}, {len(self.recs)}.")
-        self.emb, self.labels, self.classes = emb, labels, list(classes)
+        self.emb, self.labels = emb, labels
         self.fig = new_figure(figsize=(8.2, 4.6))[0]
         self.fig.clear()
         grid = self.fig.add_gridspec(2, 2, width_ratios=[2.6, 1])
@@ -248,17 +295,15 @@ def tsne_view(embedding, labels, classes, images, reconstructions):
         point.max = len(idx) - 1
         return panel.show(int(idx[min(i, len(idx) - 1)]))
 
-    box = controls_view({"cls": choice, "i": point}, panel.fig, update)
-    box.panel = panel
-    return box
+    return controls_view({"cls": choice, "i": point}, panel.fig, update)
 
 
 def tsne_figure(embedding, labels, classes, images, reconstructions, picks):
-    """Static twin of the view: the scatter with numbered picks, and beside it each pick's image and reconstruction."""
+    """Static twin of ``tsne_view``: the scatter with numbered picks, and beside it each pick's image and reconstruction."""
     panel = TSNEPanel(embedding, labels, classes, images, reconstructions)
+    if not (len(picks) and all(isinstance(p, int | np.integer) and 0 <= p < len(panel.emb) for p in picks)):
+        raise ValueError(f"picks must be at least one point index in [0, {len(panel.emb) - 1}], got {list(picks)}.")
     picks = [int(p) for p in picks]
-    if not picks:
-        raise ValueError("tsne_figure needs at least one point to pick.")
     fig = new_figure(figsize=(9, 4.2))[0]
     fig.clear()
     grid = fig.add_gridspec(2, len(picks) + 1, width_ratios=[1.6 * len(picks)] + [1] * len(picks))
