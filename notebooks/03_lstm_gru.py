@@ -40,19 +40,36 @@
 # Prerequisites: chapter 02 (recurrent networks, BPTT, vanishing gradients, truncated BPTT, the recall task).
 
 # %%
-# Setup. In Google Colab this installs the course helpers at the version this notebook was written for;
-# anywhere else it only checks that the installed version matches (and says how to fix it if not).
+# Setup. In Google Colab this installs the course helpers at the version this notebook was written for, quietly
+# and without replacing any package Colab ships (so no restart); anywhere else it only checks the installed version.
 import sys
 
-COURSE_UTILS_VERSION = "0.2.0"
-if "google.colab" in sys.modules:
-    from IPython import get_ipython
+COURSE_UTILS_VERSION = "0.3.0"
 
-    get_ipython().run_line_magic("pip", f'install -q "course_utils @ git+https://github.com/dla-interactive/deep-learning-architectures@v{COURSE_UTILS_VERSION}"')
+
+class SetupError(Exception):
+    def _render_traceback_(self):  # Jupyter shows this one line instead of a traceback
+        return [f"SetupError: {self}"]
+
+
+if "google.colab" in sys.modules:
+    import importlib.metadata
+    import subprocess
+
+    try:
+        installed = importlib.metadata.version("course_utils")
+    except importlib.metadata.PackageNotFoundError:
+        installed = None
+    if installed != COURSE_UTILS_VERSION:
+        tag = f"course_utils @ git+https://github.com/dla-interactive/deep-learning-architectures@v{COURSE_UTILS_VERSION}"
+        main = "course_utils @ git+https://github.com/dla-interactive/deep-learning-architectures@main"
+        if subprocess.run([sys.executable, "-m", "pip", "install", "-q", tag], capture_output=True).returncode:
+            raise SetupError(f"could not install course_utils v{COURSE_UTILS_VERSION} from its tag (not on GitHub yet?). "
+                             f'Instead run, in a new cell:  %pip install -q "{main}"  and then this cell again.')
 try:
     from course_utils import runtime
 except ModuleNotFoundError:
-    raise SystemExit("course_utils is not installed: run `make lab`, or `pip install -e .` in the course folder.") from None
+    raise SetupError("course_utils is not installed: run `make lab`, or `pip install -e .` in the course folder.") from None
 
 runtime.check_version(COURSE_UTILS_VERSION)
 

@@ -48,13 +48,11 @@ class MLPAutoencoder(nn.Module):
     ``hidden_dims`` are the encoder's hidden widths; the decoder mirrors them, so ``encoder[k]`` and
     ``decoder[-1 - k]`` form the k-th shallow autoencoder of greedy layer-wise pretraining. ``output`` is the
     decoder's last activation: "sigmoid" for pixels in [0, 1], "tanh" for [-1, 1], "none" for unbounded data.
-    (``hidden`` is the old name of ``hidden_dims``.)
     """
 
     def __init__(self, latent_dim: int = 32, hidden_dims: tuple = (256, 128, 64), output: str = "sigmoid",
-                 batch_norm: bool = False, dropout: float = 0.0, hidden: tuple | None = None):
+                 batch_norm: bool = False, dropout: float = 0.0):
         super().__init__()
-        hidden_dims = hidden_dims if hidden is None else hidden  # `hidden`: the old name of hidden_dims
         if not (_sizes(latent_dim, hidden_dims) and output in OUTPUTS and isinstance(dropout, float | int) and 0 <= dropout < 1):
             raise ValueError(f"MLPAutoencoder takes a positive int latent_dim, a tuple of positive int hidden_dims, output in "
                              f"{list(OUTPUTS)} and 0 <= dropout < 1; got latent_dim={latent_dim!r}, "

@@ -40,12 +40,6 @@ def test_conv_autoencoder_shapes(decoder):
     assert (nn.ConvTranspose2d in kinds) == (decoder == "transposed") and (nn.Upsample in kinds) == (decoder == "upsample")
 
 
-def test_the_old_keyword_hidden_builds_the_same_model():
-    old, new = models.MLPAutoencoder(16, hidden=(64, 32)), models.MLPAutoencoder(16, hidden_dims=(64, 32))
-    assert list(old.state_dict()) == list(new.state_dict())
-    assert {k: v.shape for k, v in old.state_dict().items()} == {k: v.shape for k, v in new.state_dict().items()}
-
-
 def test_the_state_dict_keys_are_those_of_the_layout_before_issue_14():
     # chapter 06 and any saved model depend on these names (encoder.<k>.0 is the Linear of block k)
     keys = list(models.MLPAutoencoder(8, hidden_dims=(32,), batch_norm=True).state_dict())
