@@ -22,6 +22,8 @@ import os
 import re
 from pathlib import Path
 
+from . import runtime
+
 RESULTS_ENV = "COURSE_RESULTS"
 CLAIMS_KEY = "claims"
 _KEY = re.compile(r"^[a-z][a-z0-9_]*$")
@@ -29,8 +31,7 @@ _KEY = re.compile(r"^[a-z][a-z0-9_]*$")
 
 def results_file() -> Path | None:
     """The JSON file named by ``COURSE_RESULTS``, or None when results are not being collected."""
-    name = os.environ.get(RESULTS_ENV, "").strip()
-    return Path(name) if name else None
+    return runtime.results_path()
 
 
 def record(key: str, value, unit: str = "", note: str = ""):
@@ -94,8 +95,6 @@ def claim(statement: str, holds, detail: str = "") -> bool:
     ``detail`` the numbers themselves (printed with the verdict). In a full run a false claim raises
     ``ClaimFailed``; in smoke mode it is only reported.
     """
-    from . import runtime
-
     if not isinstance(statement, str) or not statement.strip():
         raise ValueError(f"statement must be the sentence being checked, not {statement!r}.")
     if hasattr(holds, "item") and callable(holds.item):  # a 0-d tensor or NumPy bool

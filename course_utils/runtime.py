@@ -21,6 +21,7 @@ FLAGS = {
     "COURSE_OFFLINE": "never touch the network (no download, no probe)",
     "COURSE_HEADLESS": "nobody watches the run live: no progress bars",
 }
+# ... and the two that name a path: COURSE_DATA_DIR (``cache_dir``) and COURSE_RESULTS (``results_path``).
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"", "0", "false", "no", "off"}
 
@@ -45,6 +46,12 @@ def cache_dir() -> Path:
     """Where downloads and unpacked data go: ``$COURSE_DATA_DIR`` (``~`` expanded), else ``~/.cache/course_utils``."""
     env = os.environ.get("COURSE_DATA_DIR", "").strip()
     return Path(env).expanduser() if env else Path.home() / ".cache" / "course_utils"
+
+
+def results_path() -> Path | None:
+    """The JSON file named by ``COURSE_RESULTS`` (where ``results.record`` writes), or None when unset."""
+    env = os.environ.get("COURSE_RESULTS", "").strip()
+    return Path(env) if env else None
 
 
 def smoke_mode() -> bool:
