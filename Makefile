@@ -6,6 +6,7 @@
 #   make student   write student editions (solutions stubbed, checks kept) to student/
 #   make benchmark measure every chapter (smoke + full runs, data path, browser sliders) and update the README
 #   make checkpoints  retrain the course checkpoints (GAN, VAE, LSTM models, the evaluation classifier)
+#   make browser-widgets7  the browser tests against an ipywidgets 7.8 frontend (JupyterLab 4), in build/w7
 #   make colab     the Colab leg: Colab's package set (Python 3.13, ipywidgets 7.7) in build/colab/venv, the course
 #                  installed as the Colab setup cell does, every notebook in smoke mode, the widget tests
 
@@ -15,7 +16,7 @@ PY     := $(VENV)/bin/python
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
 NOTEBOOKS := $(wildcard notebooks/[0-9]*.py)
 
-.PHONY: env lab test colab lint unit notebooks sync execute execute-smoke student benchmark checkpoints clean
+.PHONY: env lab test colab browser-widgets7 lint unit notebooks sync execute execute-smoke student benchmark checkpoints clean
 
 env: $(VENV)/.installed
 
@@ -35,6 +36,12 @@ test: env
 # Needs no .venv: scripts/colab_check.py uses only the standard library and builds its own environment.
 colab:
 	$(PYTHON) scripts/colab_check.py
+
+# Widgets under the ipywidgets 7 protocol (Colab's major version) in a real JupyterLab + Chromium, once.
+browser-widgets7:
+	test -x build/w7/bin/python || $(PYTHON) -m venv build/w7
+	build/w7/bin/python -m pip install -q -e ".[dev]" "ipywidgets>=7.8,<8"
+	COURSE_SMOKE=1 COURSE_HEADLESS=1 MPLBACKEND=agg build/w7/bin/python -m pytest tests/test_browser.py -p no:cacheprovider
 
 sync: env
 	$(VENV)/bin/jupytext --sync $(NOTEBOOKS)
