@@ -156,7 +156,7 @@ def test_widgets_respond_in_the_browser(lab, browser, chapter):
     page.screenshot(path=str(ARTIFACTS / f"{Path(chapter).stem}.png"))
     (ARTIFACTS / f"{Path(chapter).stem}_slider_ms.json").write_text(json.dumps(
         {"chapter": chapter, "sliders_moved": len(timings), "slider_to_image_ms": timings}, indent=2))
-    if ipywidgets.version_info[0] < 8:
+    if int(ipywidgets.__version__.split(".")[0]) < 8:
         # ipywidgets 7's JupyterLab manager typesets widget labels with MathJax 2 (`MathJax.Hub.Queue`), which
         # JupyterLab 4 (MathJax 3) does not have; the label shows untypeset and nothing else breaks.
         js_errors = [e for e in js_errors if "reading 'Queue'" not in e]
