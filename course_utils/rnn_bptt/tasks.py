@@ -22,13 +22,8 @@ import torch
 IGNORE_INDEX = -100  # the target of steps that have no label (F.cross_entropy skips it by default)
 
 
-def fit_row_codebook(images: torch.Tensor, num_tokens: int = 256, num_iters: int = 15, max_rows: int = 50_000,
-                     seed: int = 0) -> torch.Tensor:
-    """k-means over image rows: ``num_tokens`` prototype rows, shaped (num_tokens, W).
-
-    Uses a random sample of at most ``max_rows`` rows; a prototype that loses all its rows is moved to
-    the row that is worst explained by the current prototypes, so no token is wasted on duplicates.
-    """
+def _grey_rows(images) -> torch.Tensor:
+    """``images`` (N, 1, H, W) float, finite, as (N, H, W); refuses anything else naming ``images``."""
     if not isinstance(images, torch.Tensor):
         raise TypeError(f"images must be a tensor of grey images shaped (N, 1, H, W), not {type(images).__name__}.")
     if images.dim() != 4 or images.shape[1] != 1 or images.numel() == 0:
@@ -37,7 +32,17 @@ def fit_row_codebook(images: torch.Tensor, num_tokens: int = 256, num_iters: int
         raise ValueError(f"images must hold float pixels in [0, 1], got {images.dtype}: divide uint8 pixels by 255.")
     if not torch.isfinite(images).all():
         raise ValueError("images contains NaN or infinite pixels.")
-    x = images[:, 0].float()  # (N, H, W)
+    return images[:, 0].float()
+
+
+def fit_row_codebook(images: torch.Tensor, num_tokens: int = 256, num_iters: int = 15, max_rows: int = 50_000,
+                     seed: int = 0) -> torch.Tensor:
+    """k-means over image rows: ``num_tokens`` prototype rows, shaped (num_tokens, W).
+
+    Uses a random sample of at most ``max_rows`` rows; a prototype that loses all its rows is moved to
+    the row that is worst explained by the current prototypes, so no token is wasted on duplicates.
+    """
+    x = _grey_rows(images)  # (N, H, W)
     if not (type(num_tokens) is int and num_tokens >= 2):
         raise ValueError(f"num_tokens must be an int >= 2, not {num_tokens!r}.")
     if not (type(num_iters) is int and num_iters >= 1):
@@ -71,15 +76,7 @@ def rows_to_tokens(images: torch.Tensor, codebook: torch.Tensor, chunk_size: int
     Rows are compared with the prototypes ``chunk_size`` rows at a time, which bounds the memory of the
     distance matrix; the result does not depend on it.
     """
-    if not isinstance(images, torch.Tensor):
-        raise TypeError(f"images must be a tensor of grey images shaped (N, 1, H, W), not {type(images).__name__}.")
-    if images.dim() != 4 or images.shape[1] != 1 or images.numel() == 0:
-        raise ValueError(f"images must be grey images shaped (N, 1, H, W) with N, H, W >= 1, got {tuple(images.shape)}.")
-    if not images.is_floating_point():
-        raise ValueError(f"images must hold float pixels in [0, 1], got {images.dtype}: divide uint8 pixels by 255.")
-    if not torch.isfinite(images).all():
-        raise ValueError("images contains NaN or infinite pixels.")
-    x = images[:, 0].float()  # (N, H, W)
+    x = _grey_rows(images)  # (N, H, W)
     if not isinstance(codebook, torch.Tensor):
         raise TypeError(f"codebook must be a tensor shaped (num_tokens, W), not {type(codebook).__name__}.")
     if codebook.dim() != 2 or len(codebook) == 0 or not codebook.is_floating_point() or not torch.isfinite(codebook).all():
