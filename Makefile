@@ -3,7 +3,8 @@
 #   make test      run every test: lint, unit tests, notebook pairs, notebooks in smoke mode
 #   make execute   re-run every notebook in full mode and store its outputs in the .ipynb
 #   make sync      regenerate each .ipynb's cells from its .py (after editing a .py)
-#   make student   write student editions (solutions stubbed, checks kept) to student/
+#   make student   write student editions (solutions stubbed, checks kept, rubrics left out) to student/
+#   make teacher   write teacher editions (solutions and their expected outputs shown, grading rubrics) to teacher/
 #   make benchmark measure every chapter (smoke + full runs, data path, browser sliders) and update the README
 #   make checkpoints  retrain the course checkpoints (GAN, VAE, LSTM models, the evaluation classifier)
 #   make browser-widgets7  the browser tests against an ipywidgets 7.8 frontend (JupyterLab 4), in build/w7
@@ -16,7 +17,7 @@ PY     := $(VENV)/bin/python
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
 NOTEBOOKS := $(wildcard notebooks/[0-9]*.py)
 
-.PHONY: env lab test colab browser-widgets7 lint unit notebooks sync execute execute-smoke student benchmark checkpoints clean
+.PHONY: env lab test colab browser-widgets7 lint unit notebooks sync execute execute-smoke student teacher benchmark checkpoints clean
 
 env: $(VENV)/.installed
 
@@ -54,6 +55,9 @@ execute-smoke: env
 
 student: env
 	$(PY) scripts/make_student_editions.py --output student
+
+teacher: env
+	$(PY) scripts/make_teacher_editions.py --output teacher
 
 benchmark: env
 	$(PY) benchmarks/run.py

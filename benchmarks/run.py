@@ -4,14 +4,19 @@
     python benchmarks/run.py --chapters 01 03      # only these chapters (results of the others are kept)
     python benchmarks/run.py --modes smoke         # only smoke runs
     python benchmarks/run.py --store               # full runs also write their outputs into notebooks/*.ipynb
-    python benchmarks/run.py --report              # only regenerate the Markdown and the README table
+    python benchmarks/run.py --report              # only regenerate every table and time from the JSON
+    python benchmarks/run.py --check               # exit 1 unless every place states what the JSON holds
 
 Each chapter runs headless in a fresh kernel (nbclient), one process at a time: wall time, peak memory of
 the kernel, and, in full mode, the headline numbers the notebook stores with course_utils.results.record.
 The data-path ratio comes from benchmarks/data_path.py, the slider response times from the browser tests
 (tests/test_browser.py). Results go to benchmarks/results/benchmarks.json (merged, so a partial run keeps
-the rest), benchmarks/results/benchmarks.md, and the README's chapter table between its benchmark markers.
-Every entry names the machine it was measured on.
+the rest). From that one file come every time the course states (scripts/timings.py): the README's chapter
+table between its benchmark markers and benchmarks/results/benchmarks.md, the per-part tables of the teaching
+notes, the course index's runtimes (scripts/make_index.py) and the chapter headers' runtime rows (the chapters
+measured in this run; all of them with --report, which also puts the markers into headers that lack them).
+The model targets (benchmarks/results/target_*.json, written by benchmarks/target_*.py) are rendered into
+benchmarks.md and the README's "Model targets" block. Every entry names the machine it was measured on.
 """
 
 from __future__ import annotations
@@ -35,8 +40,15 @@ JSON_PATH = RESULTS / "benchmarks.json"
 MD_PATH = RESULTS / "benchmarks.md"
 README = ROOT / "README.md"
 START, END = "<!-- benchmarks:start -->", "<!-- benchmarks:end -->"
+TARGETS_START, TARGETS_END = "<!-- targets:start -->", "<!-- targets:end -->"
 
-SMOKE_TARGET_S, FULL_TARGET_S, SLIDER_TARGET_MS, DATA_PATH_TARGET = 45, 360, 150, 0.5
+_spec = importlib.util.spec_from_file_location("course_timings", ROOT / "scripts" / "timings.py")
+timings = importlib.util.module_from_spec(_spec)
+sys.modules[_spec.name] = timings
+_spec.loader.exec_module(timings)
+
+SMOKE_TARGET_S, FULL_TARGET_S = timings.TARGET_S["smoke"], timings.TARGET_S["full"]
+SLIDER_TARGET_MS, DATA_PATH_TARGET = 150, 0.5
 
 TITLES = {
     "01_cnn": "01 Convolutional networks",
@@ -75,7 +87,7 @@ def machine() -> dict:
 
 
 def _machine_label(m: dict) -> str:
-    return f"{m['cores']} cores ({m['cpu']}), torch {m['torch']}, {m['device']}"
+    return timings.machine_label(m)
 
 
 # ---------------------------------------------------------------- one run, in its own process
@@ -170,12 +182,7 @@ def _meets(value, op: str, bound: float, entries: str | None = None) -> bool:
     return bool(values) and all(compare(v) for v in values)
 
 
-def _time_cell(entry: dict | None, target: float) -> str:
-    if not entry:
-        return "not measured"
-    s = entry["seconds"]
-    shown = f"{s:.0f} s" if s < 120 else f"{s / 60:.1f} min"
-    return shown + ("" if s <= target else " ✗")
+_time_cell = timings.time_cell
 
 
 def _median(values):
@@ -204,35 +211,31 @@ def _headline(key: str, rec: dict) -> str:
 
 def render(bench: dict) -> str:
     """The Markdown tables: per-chapter runtimes and headline numbers, data path, sliders."""
-    lines = ["| # | chapter | smoke run (target ≤ 45 s) | full run (target ≤ 6 min) | peak memory | headline numbers (full run) | open |",
-             "|---|---|---|---|---|---|---|"]
+    lines = ["| # | chapter | smoke run (target ≤ 45 s) | full run (target ≤ 6 min) | peak memory | claims checked by code "
+             "(full run) | headline numbers (full run) | open |", "|---|---|---|---|---|---|---|---|"]
+    failures = []
     for chapter, title in TITLES.items():
         number, name = title.split(" ", 1)
         exists = (ROOT / "notebooks" / f"{chapter}.ipynb").is_file()
         link = f"[{name}](notebooks/{chapter}.ipynb)" if exists else f"{name} (not written yet)"
         c = bench.get("chapters", {}).get(chapter) if exists else None
         if c is None:
-            lines.append(f"| {number} | {link} | not measured | not measured | | | {colab_badge(chapter) if exists else ''} |")
+            lines.append(f"| {number} | {link} | not measured | not measured | | | | {colab_badge(chapter) if exists else ''} |")
             continue
         peak = max((c[m]["peak_mb"] for m in ("smoke", "full") if m in c), default=None)
         heads = [_headline(key, rec) for key, rec in c.get("results", {}).items() if key != "claims"]
-        claims = c.get("results", {}).get("claims")
-        if claims:  # results.claim: sentences of the chapter checked against this run's numbers
-            heads.append(f"claims checked by code: {claims['checked']}, failed: {claims['failed']}"
-                         + (" ✗ " + "; ".join(claims["failures"]) if claims["failed"] else " ✓"))
+        claims = c.get("results", {}).get("claims")  # results.claim: sentences checked against this run's numbers
+        failures += [f"- {number}: {sentence}" for sentence in (claims or {}).get("failures", [])]
         lines.append(f"| {number} | {link} | {_time_cell(c.get('smoke'), SMOKE_TARGET_S)} | "
                      f"{_time_cell(c.get('full'), FULL_TARGET_S)} | {f'{peak:,.0f} MB' if peak else ''} | "
-                     f"{'<br>'.join(heads)} | {colab_badge(chapter)} |")
+                     f"{_claims_cell(claims, 'full' in c)} | {'<br>'.join(heads)} | {colab_badge(chapter)} |")
     out = lines + [""]
+    if failures:
+        out += ["Claims the last full run contradicted (the chapter's text says them; its numbers do not):", "",
+                *failures, ""]
     dp = bench.get("data_path")
     if dp:
-        out += ["Data path (one epoch, median of several; in-memory `Batches` / `DataLoader` + `ToTensor`, target ≤ "
-                f"{DATA_PATH_TARGET}):", ""]
-        for name, r in dp.get("results", {}).items():
-            ratio, med = r["ratio"], r["median_seconds"]
-            out.append(f"- {name}: {med['in-memory Batches']:.2f} s vs {med['DataLoader + ToTensor']:.2f} s per epoch of "
-                       f"{dp['n_train']:,} images, ratio {ratio:.2f} {'✓' if ratio <= DATA_PATH_TARGET else '✗'}")
-        out.append("")
+        out += render_data_path(dp)
     sliders = bench.get("sliders", {})
     if sliders:
         out += [f"Slider response in JupyterLab + Chromium (key press to new image, target ≤ {SLIDER_TARGET_MS} ms):", ""]
@@ -248,61 +251,135 @@ def render(bench: dict) -> str:
     return "\n".join(out) + "\n"
 
 
-def _section_order(name: str) -> tuple:
-    """Notebook order (the JSON stores sections sorted by name): setup, numbered sections, then the end matter."""
-    end = {"Summary": 1, "Exercises": 2, "Further reading": 3}
-    if name == "Setup":
-        return (0, 0, name)
-    number = re.match(r"^(\d+)\.", name)
-    if number:
-        return (1, int(number.group(1)), name)
-    return (2, end.get(name, 0), name)
+_section_order, section_table = timings._section_order, timings.section_table
+TIMES_LABEL = ("**Kernel time per part** (seconds the computer spends, not classroom minutes; generated from "
+               "benchmarks/results/benchmarks.json by `python benchmarks/run.py`):")
 
 
-def section_table(entry: dict) -> str:
-    """Markdown table of the time per notebook section, full and smoke, from one chapter's results."""
-    full, smoke = entry.get("full", {}).get("sections", {}), entry.get("smoke", {}).get("sections", {})
-    if not full and not smoke:
-        return "Not measured yet: run `python benchmarks/run.py`.\n"
-
-    def cell(table, name):
-        return f"{table[name]:.0f} s" if name in table else ""
-
-    rows = ["| part | full run | smoke run |", "|---|---|---|"]
-    rows += [f"| {name} | {cell(full, name)} | {cell(smoke, name)} |"
-             for name in sorted(dict.fromkeys([*full, *smoke]), key=_section_order)]
-    total = "| **whole notebook** | " + " | ".join(_time_cell(entry.get(m), t) for m, t in
-                                                   (("full", FULL_TARGET_S), ("smoke", SMOKE_TARGET_S))) + " |"
-    machine = next((entry[m]["machine"] for m in ("full", "smoke") if m in entry), None)
-    note = f"\n(measured on {_machine_label(machine)})\n" if machine else "\n"
-    return "\n".join(rows + [total]) + "\n" + note
+def _insert_times(text: str, chapter: str, body: str) -> str:
+    """``text`` with a times block for ``chapter`` added at the end of its ``## NN`` section (if it has one)."""
+    heading = re.search(rf"^## {chapter[:2]}\b.*$", text, flags=re.M)
+    if heading is None:
+        return text
+    following = re.search(r"^## ", text[heading.end():], flags=re.M)
+    at = heading.end() + following.start() if following else len(text)
+    start, end = timings.times_markers(chapter)
+    insert = f"{TIMES_LABEL}\n\n{start}\n{body}{end}\n\n"
+    return text[:at].rstrip("\n") + "\n\n" + insert + text[at:].lstrip("\n")
 
 
 def write_teaching_times(bench: dict) -> None:
+    """The teaching notes' per-part kernel times (a block per chapter section) and the study-time table."""
     notes = ROOT / "notebooks" / "TEACHING_NOTES.md"
     if not notes.is_file():
         return
     text = notes.read_text()
     for chapter in TITLES:
-        start, end = f"<!-- times:{chapter}:start -->", f"<!-- times:{chapter}:end -->"
+        body = section_table(timings.chapter_entry(bench, chapter))
+        start, end = timings.times_markers(chapter)
         if start in text and end in text:
-            head, rest = text.split(start, 1)
-            _, tail = rest.split(end, 1)
-            entry = bench.get("chapters", {}).get(chapter, {})
-            text = head + start + "\n" + section_table(entry) + end + tail
-    notes.write_text(text)
+            text = timings.replace_block(text, start, end, body)
+        else:
+            text = _insert_times(text, chapter, body)
+    if all(m in text for m in timings.STUDY_MARKERS):
+        text = timings.replace_block(text, *timings.STUDY_MARKERS, timings.study_table(ROOT / "notebooks", bench))
+    if text != notes.read_text():
+        notes.write_text(text)
+
+
+def _claims_cell(claims: dict | None, measured: bool) -> str:
+    if not measured:
+        return ""
+    if not claims:
+        return "none recorded"
+    return f"{claims['checked']} checked, {claims['failed']} failed " + ("✗" if claims["failed"] else "✓")
+
+
+def render_data_path(dp: dict) -> list[str]:
+    """The data-path lines: the ratio where data loading matters (MLP), the epoch split where compute dominates (CNN)."""
+    n = dp["n_train"]
+    where = f", on {_machine_label(dp['machine'])}" if {"cores", "cpu", "torch", "device"} <= set(dp.get("machine", {})) else ""
+    out = [f"Data path (one epoch of {n:,} images, median of {dp.get('repeats', 'several')}{where}; the course's in-memory "
+           f"`Batches` against a torchvision `DataLoader` + `ToTensor`):", ""]
+    for name, r in dp.get("results", {}).items():
+        split = r.get("split")
+        if r.get("report") == "split" and split:
+            b, d = split["in-memory Batches"], split["DataLoader + ToTensor"]
+            share = {k: v["data"] / (v["data"] + v["compute"]) for k, v in split.items()}
+            out.append(f"- {name} (compute-bound), the epoch split: data {b['data']:.2f} s + compute {b['compute']:.1f} s "
+                       f"with `Batches`, data {d['data']:.2f} s + compute {d['compute']:.1f} s with the `DataLoader`. "
+                       f"`Batches` cuts the data time to {b['data'] / d['data']:.2f} of the DataLoader's; loading is "
+                       f"{share['in-memory Batches']:.1%} of the epoch with `Batches` and "
+                       f"{share['DataLoader + ToTensor']:.1%} with the `DataLoader`, the rest is the model's compute, "
+                       "which no data path changes.")
+            continue
+        ratio, med = r["ratio"], r["median_seconds"]
+        out.append(f"- {name}: {med['in-memory Batches']:.2f} s vs {med['DataLoader + ToTensor']:.2f} s per epoch, ratio "
+                   f"{ratio:.2f} (target ≤ {DATA_PATH_TARGET}) {'✓' if ratio <= DATA_PATH_TARGET else '✗'}")
+    return out + [""]
+
+
+# ---------------------------------------------------------------- model targets (benchmarks/target_*.py)
+def _cell(value) -> str:
+    return str(value).replace("|", "\\|").replace("\n", " ")
+
+
+def _target_block(t: dict) -> list[str]:
+    for key in ("title", "command", "date", "machine", "table", "targets", "notes"):
+        if key not in t:
+            raise KeyError(f"no {key!r} key")
+    columns, rows = t["table"]["columns"], t["table"]["rows"]
+    if any(len(row) != len(columns) for row in rows):
+        raise ValueError(f"a table row does not have the {len(columns)} columns {columns}")
+    out = [f"**{t['title']}**", "", "| " + " | ".join(_cell(c) for c in columns) + " |",
+           "|" + "---|" * len(columns), *("| " + " | ".join(_cell(v) for v in row) + " |" for row in rows), "",
+           "| target | measured | wanted | met |", "|---|---|---|---|"]
+    for target in t["targets"]:
+        if not isinstance(target.get("met"), bool):
+            raise ValueError(f"target {target.get('what')!r} has no true/false 'met'")
+        out.append(f"| {_cell(target['what'])} | {_cell(target['measured'])} | {_cell(target['target'])} | "
+                   f"{'✓' if target['met'] else '✗ missed'} |")
+    return out + ["", _cell(t["notes"]), "", f"Measured by `{t['command']}` on {t['machine']}, {t['date']}.", ""]
+
+
+def render_targets(results: Path = RESULTS) -> str:
+    """Every benchmarks/results/target_*.json as Markdown: its table, its targets met or missed, its notes."""
+    files = sorted(results.glob("target_*.json"))
+    if not files:
+        return "No model-target results yet (each `benchmarks/target_*.py` writes `benchmarks/results/target_*.json`).\n"
+    out, met, total = [], 0, 0
+    for path in files:
+        try:
+            t = json.loads(path.read_text())
+            out += _target_block(t)
+            met += sum(target["met"] for target in t["targets"])
+            total += len(t["targets"])
+        except (ValueError, KeyError, TypeError, AttributeError) as err:
+            out += [f"`{path.name}` could not be rendered: {err}.", ""]
+    scripts = f"{len(files)} benchmark script" + ("s" if len(files) != 1 else "")
+    return f"{met} of {total} model targets met ({scripts}).\n\n" + "\n".join(out)
 
 
 def write_report(bench: dict) -> None:
-    table = render(bench)
-    MD_PATH.write_text("# Benchmarks\n\nGenerated by `python benchmarks/run.py`; do not edit by hand.\n\n" + table)
+    table, targets = render(bench), render_targets()
+    MD_PATH.write_text("# Benchmarks\n\nGenerated by `python benchmarks/run.py`; do not edit by hand.\n\n" + table
+                       + "\n## Model targets\n\n" + targets)
     text = README.read_text()
-    if START in text and END in text:
-        head, rest = text.split(START, 1)
-        _, tail = rest.split(END, 1)
-        README.write_text(head + START + "\n" + table + END + tail)
-    else:
-        print(f"README.md has no {START} ... {END} markers; the table is only in {MD_PATH}", file=sys.stderr)
+    for start, end, body, what in ((START, END, table, "chapter table"), (TARGETS_START, TARGETS_END, targets, "model targets")):
+        if start in text and end in text:
+            text = timings.replace_block(text, start, end, body)
+        else:
+            print(f"README.md has no {start} ... {end} markers; the {what} is only in {MD_PATH}", file=sys.stderr)
+    README.write_text(text)
+
+
+def check(bench: dict) -> list[str]:
+    """Every place that states a benchmark number but differs from benchmarks.json (empty: all agree)."""
+    problems = timings.disagreements(ROOT, render(bench))
+    readme = README.read_text()
+    if timings.block(readme, TARGETS_START, TARGETS_END) not in (None, render_targets()):
+        problems.append("the README's model targets differ from benchmarks/results/target_*.json")
+    return problems
 
 
 def main(argv=None) -> int:
@@ -314,7 +391,9 @@ def main(argv=None) -> int:
     parser.add_argument("--skip-browser", action="store_true")
     parser.add_argument("--browser-artifacts", type=Path,
                         help="read slider times from this folder of an earlier browser-test run instead of running them")
-    parser.add_argument("--report", action="store_true", help="only regenerate the Markdown and README from the JSON")
+    parser.add_argument("--report", action="store_true",
+                        help="only regenerate every table and time (README, notes, index, chapter headers) from the JSON")
+    parser.add_argument("--check", action="store_true", help="exit 1 unless every place states what the JSON holds")
     parser.add_argument("--worker", nargs=3, metavar=("CHAPTER", "MODE", "OUT"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.worker:
@@ -322,8 +401,13 @@ def main(argv=None) -> int:
         return 0
 
     bench = json.loads(JSON_PATH.read_text()) if JSON_PATH.is_file() else {}
+    if args.check:
+        problems = check(bench)
+        print("\n".join(problems) if problems else "every place agrees with benchmarks/results/benchmarks.json")
+        return 1 if problems else 0
+    wanted = sorted(p.stem for p in (ROOT / "notebooks").glob("0[1-9]_*.py"))
     if not args.report:
-        existing = sorted(p.stem for p in (ROOT / "notebooks").glob("0[1-9]_*.py"))
+        existing = wanted
         wanted = existing if not args.chapters else [c for c in existing if any(c.startswith(a) for a in args.chapters)]
         if args.chapters and not wanted:
             parser.error(f"no chapter matches {args.chapters}; chapters: {existing}")
@@ -352,6 +436,10 @@ def main(argv=None) -> int:
         bench["updated"] = now
         RESULTS.mkdir(parents=True, exist_ok=True)
         JSON_PATH.write_text(json.dumps(bench, indent=2, sort_keys=True) + "\n")
+    # Chapter headers first (the study times below count the chapters' words): those measured now (only where
+    # the markers already are), or all of them with --report.
+    for chapter in timings.write_chapter_headers(bench, wanted, ROOT / "notebooks", insert=args.report):
+        print(f"{chapter}: header runtimes rewritten in the .py and the .ipynb")
     write_report(bench)
     write_teaching_times(bench)
     subprocess.run([sys.executable, str(ROOT / "scripts" / "make_index.py")], check=True, cwd=ROOT)  # runtimes in the index

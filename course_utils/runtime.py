@@ -20,6 +20,7 @@ FLAGS = {
     "COURSE_SMOKE": "small, fast runs for CI and quick checks",
     "COURSE_OFFLINE": "never touch the network (no download, no probe)",
     "COURSE_HEADLESS": "nobody watches the run live: no progress bars",
+    "COURSE_PRECOMPUTE": "link discrete widget controls to precomputed frames in the browser (no kernel needed)",
 }
 # ... and the two that name a path: COURSE_DATA_DIR (``cache_dir``) and COURSE_RESULTS (``results_path``).
 _TRUE = {"1", "true", "yes", "on"}

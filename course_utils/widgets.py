@@ -10,6 +10,15 @@ reader on GitHub, nbviewer or an exported HTML page still sees it.
 Views return a ``View``: named parts (``controls``, ``image``, ``caption``, ``figure``, ``frames``) that
 tests and chapters use by name, and that displays itself. Everything here works on ipywidgets 7.7 (what
 Colab ships) and 8.x.
+
+**Kernel-free views** (opt-in, ``COURSE_PRECOMPUTE=1``, which the course website's build sets): where every
+control ranges over a finite set (sliders with a step, dropdowns, toggle buttons) and their product is small
+(``LINKED_MAX_FRAMES``), ``controls_view`` and ``frame_browser`` precompute every frame and show them in an
+``ipywidgets.Stack`` whose ``selected_index`` the browser links to the controls (``jslink``; nested stacks for
+several controls). The view then works on a static page with no kernel, and in JupyterLab it answers without a
+round trip to the kernel. The kernel side stays as it was (``image``, ``caption`` and ``frames`` follow the
+controls), so code and tests that read them are unaffected. A view that cannot be linked says on the page which
+controls need a live kernel. On ipywidgets 7 (Colab: no ``Stack``) views fall back to the kernel-driven swap.
 """
 
 from __future__ import annotations
@@ -70,6 +79,14 @@ class View:
     redraw: Callable[[], None] | None = None
     parts: dict = field(default_factory=dict)
     figure_view: FigureView | None = None
+    shown: Any = None  # what the page shows in place of ``image`` (the linked Stack of a kernel-free view)
+    links: list = field(default_factory=list)  # the browser-side links of a kernel-free view
+    note: Any = None  # the HTML that says which controls need a live kernel (when COURSE_PRECOMPUTE=1)
+
+    @property
+    def kernel_free(self) -> bool:
+        """True when the browser links this view's controls to precomputed frames (works without a kernel)."""
+        return bool(self.links)
 
     def add(self, name: str, part, where: str = "bottom") -> View:
         """Show another widget ``part`` above the controls (``where='top'``), between the controls and the image
@@ -79,10 +96,29 @@ class View:
         if name in self.parts or name in self.controls:
             raise ValueError(f"this view already has a part named {name!r}.")
         children = list(self.widget.children)
-        at = {"top": 0, "bottom": len(children), "after_controls": children.index(self.image)}[where]
+        image = self.shown if self.shown is not None else self.image
+        at = {"top": 0, "bottom": len(children), "after_controls": children.index(image)}[where]
         self.widget.children = [*children[:at], part, *children[at:]]
         self.parts[name] = part
+        if self.kernel_free:
+            buttons = [b.description or name for b in _buttons(part)]
+            if buttons:
+                self._say_needs_kernel(f"the button{'s' if len(buttons) > 1 else ''} {_names(buttons)}")
         return self
+
+    def _say_needs_kernel(self, what: str) -> None:
+        """Add (or extend) the note under the view that says which controls need a live kernel."""
+        import ipywidgets as w
+
+        if self.note is None:
+            self.note = w.HTML()
+            self.note.add_class("course-needs-kernel")
+            self.widget.children = [*self.widget.children, self.note]
+            self._needs = []
+        self._needs.append(what)
+        self.note.value = ("<i>These need a live kernel, so on a page without one (such as the course website) "
+                           f"they do nothing: {'; '.join(self._needs)}. Run the notebook in JupyterLab or Colab to "
+                           "use them; the static figure below shows the same lesson.</i>")
 
     @property
     def last_render_ms(self) -> float:
@@ -114,6 +150,88 @@ def _key(values: dict) -> tuple:
     return tuple((k, round(v, 10) if isinstance(v, float) else v) for k, v in values.items())
 
 
+# The most frames a kernel-free view precomputes (the product of its controls' values) and the most PNG bytes they
+# may weigh together; above either, the view needs a live kernel. Every frame is in the page (base64 in the widget
+# state, a third heavier), so the two bound the render time and the page weight.
+LINKED_MAX_FRAMES = 96
+LINKED_MAX_BYTES = 4_000_000
+_EMPTY = object()  # a Stack slot that no control value selects (an IntSlider's values below min, between steps)
+
+
+def kernel_free() -> bool:
+    """True when views should link their controls to precomputed frames in the browser: ``COURSE_PRECOMPUTE=1``
+    (off by default) and an ipywidgets with ``Stack`` (8.x; Colab's 7.7 has none, so views keep the kernel swap)."""
+    import ipywidgets as w
+
+    from .runtime import flag
+
+    return flag("COURSE_PRECOMPUTE") and hasattr(w, "Stack")
+
+
+def link_slots(control) -> tuple[str, list] | None:
+    """How the browser can carry ``control`` to a ``Stack.selected_index``: ``(trait, slots)``, where the Stack's
+    child i shows the control value ``slots[i]`` (``_EMPTY`` where no value selects i), or None when it cannot
+    (float sliders, check boxes, free text: their value is no index)."""
+    import ipywidgets as w
+
+    if isinstance(control, w.IntSlider):
+        if control.min < 0 or control.max >= 4 * LINKED_MAX_FRAMES:
+            return None
+        reach = set(range(control.min, control.max + 1, control.step))
+        return "value", [v if v in reach else _EMPTY for v in range(control.max + 1)]
+    values = getattr(control, "_options_values", None)
+    if values is not None and control.has_trait("index"):
+        return "index", list(values)
+    return None
+
+
+def _names(items: list[str]) -> str:
+    items = [f"<b>{i}</b>" for i in items]
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def _buttons(part) -> list:
+    import ipywidgets as w
+
+    if isinstance(part, w.Button):
+        return [part]
+    return [b for child in getattr(part, "children", ()) for b in _buttons(child)]
+
+
+def _frame_page(png: bytes, caption: str):
+    """One precomputed frame as the page shows it: the image and its caption."""
+    import ipywidgets as w
+
+    return w.VBox([w.Image(format="png", value=png), w.HTML(caption)])
+
+
+def linked_stack(controls: dict, slots: dict, page: Callable[[dict], Any]):
+    """A Stack (nested, one level per control) whose selected child the browser links to the controls.
+
+    ``slots`` maps each control name to ``link_slots(control)``; ``page(values)`` returns the widget shown for one
+    setting. Returns ``(stack, links)``: moving any control only changes which child the browser shows.
+    """
+    import ipywidgets as w
+
+    names, links = list(controls), []
+
+    def level(i: int, prefix: dict):
+        name = names[i]
+        trait, values = slots[name]
+        children = []
+        for v in values:
+            if v is _EMPTY:
+                children.append(w.Box())
+                continue
+            here = {**prefix, name: v}
+            children.append(page(here) if i == len(names) - 1 else level(i + 1, here))
+        stack = w.Stack(children, selected_index=getattr(controls[name], trait))
+        links.append(w.jslink((controls[name], trait), (stack, "selected_index")))
+        return stack
+
+    return level(0, {}), links
+
+
 def controls_view(controls: dict, fig: Figure, update: Callable[..., str | None], dpi: int = 80,
                   precompute: bool | None = None, max_frames: int = 40):
     """Controls (name -> ipywidget) that redraw ``fig`` through ``update(**values)``.
@@ -122,7 +240,10 @@ def controls_view(controls: dict, fig: Figure, update: Callable[..., str | None]
     (shown under the figure). Every rendered PNG is cached, so returning to a setting skips the rendering.
     ``precompute`` renders every combination of the controls' values up front, so even the first move
     only swaps images; by default (None) that happens when all controls are discrete and there are at
-    most ``max_frames`` combinations. Returns a ``View``.
+    most ``max_frames`` combinations. With ``COURSE_PRECOMPUTE=1`` (see ``kernel_free``) a view whose controls
+    can be linked and have at most ``LINKED_MAX_FRAMES`` combinations is precomputed and shown as a linked Stack
+    (it works without a kernel); any other view says on the page that its controls need a live kernel.
+    Returns a ``View``.
     """
     import itertools
 
@@ -133,6 +254,7 @@ def controls_view(controls: dict, fig: Figure, update: Callable[..., str | None]
     caption = w.HTML()
     view = FigureView(fig, dpi, render=False)
     cache: dict[tuple, bytes] = {}
+    pages: dict[tuple, Any] = {}  # the Stack's frame pages of a kernel-free view, by setting
     first = {name: c.value for name, c in controls.items()}
 
     def render(values: dict) -> tuple[bytes, str]:
@@ -144,8 +266,13 @@ def controls_view(controls: dict, fig: Figure, update: Callable[..., str | None]
 
     def redraw(_change=None):
         start = time.perf_counter()
-        png, caption.value = render({name: c.value for name, c in controls.items()})
+        current = {name: c.value for name, c in controls.items()}
+        png, caption.value = render(current)
         view.image.value = png
+        if pages and len(cache) < len(pages):  # the frames were dropped (new data): the linked pages follow
+            for key, page in pages.items():
+                page.children[0].value, page.children[1].value = render(dict(key))
+            render(current)
         view.last_render_ms = 1000 * (time.perf_counter() - start)
 
     spaces = [control_values(c) for c in controls.values()]
@@ -154,16 +281,42 @@ def controls_view(controls: dict, fig: Figure, update: Callable[..., str | None]
         precompute = combos is not None and combos <= max_frames
     if precompute and combos is None:
         raise ValueError("precompute=True needs discrete controls (sliders with a step, pickers, check boxes).")
+    slots = {name: link_slots(c) for name, c in controls.items()} if kernel_free() else {}
+    linked = bool(slots) and all(slots.values()) and combos is not None and combos <= LINKED_MAX_FRAMES
     redraw()  # the first frame lays the figure out with its real titles and labels ...
     view.freeze_layout()  # ... and every later frame reuses that layout
-    if precompute:
+    if precompute or linked:
         for combo in itertools.product(*spaces):
             render(dict(zip(controls, combo)))
         render(first)  # leave the figure's artists at the current setting
+    heavy = sum(len(png) for png in cache.values()) if linked else 0
+    linked = linked and heavy <= LINKED_MAX_BYTES
     for c in controls.values():
         c.observe(redraw, names="value")
-    box = w.VBox([w.HBox(list(controls.values()), layout=w.Layout(flex_flow="row wrap")), view.image, caption])
-    return View(box, dict(controls), view.image, caption, figure=fig, frames=cache, redraw=redraw, figure_view=view)
+    row = w.HBox(list(controls.values()), layout=w.Layout(flex_flow="row wrap"))
+    if not linked:
+        box = w.VBox([row, view.image, caption])
+        result = View(box, dict(controls), view.image, caption, figure=fig, frames=cache, redraw=redraw,
+                      figure_view=view)
+        if slots:  # kernel-free pages were asked for, but this view cannot be one
+            why = ("" if combos is None else
+                   f" ({combos} settings, more than the {LINKED_MAX_FRAMES} a page precomputes)"
+                   if combos > LINKED_MAX_FRAMES else
+                   f" ({heavy / 1e6:.1f} MB of frames, more than the {LINKED_MAX_BYTES / 1e6:.0f} MB a view may add "
+                   "to a page)" if heavy > LINKED_MAX_BYTES else "")
+            result._say_needs_kernel(f"the controls {_names([c.description or n for n, c in controls.items()])}{why}")
+        return result
+
+    def page(values: dict):
+        pages[_key(values)] = _frame_page(*render(values))
+        return pages[_key(values)]
+
+    stack, links = linked_stack(controls, slots, page)
+    render(first)
+    box = w.VBox([row, stack])
+    box.add_class("course-kernel-free")
+    return View(box, dict(controls), view.image, caption, figure=fig, frames=cache, redraw=redraw, figure_view=view,
+                shown=stack, links=links)
 
 
 def render_frames(fig: Figure, update: Callable[[int], None], n: int, dpi: int = 80) -> list[bytes]:
@@ -204,8 +357,21 @@ def frame_browser(frames: Sequence[bytes], captions: Sequence[str] | None = None
         player = w.Play(min=0, max=len(frames) - 1, interval=300, description="play")
         w.jslink((player, "value"), (slider, "value"))
         controls = {"play": player, **controls}
-    box = w.VBox([w.HBox(list(controls.values())), image, caption])
-    return View(box, controls, image, caption, frames=list(frames))
+    row = w.HBox(list(controls.values()))
+    heavy = sum(len(f) for f in frames)
+    if kernel_free() and len(frames) <= LINKED_MAX_FRAMES and heavy <= LINKED_MAX_BYTES:  # see kernel_free
+        pages = [_frame_page(f, f"<code>{captions[i]}</code>" if captions else "") for i, f in enumerate(frames)]
+        stack = w.Stack(pages, selected_index=value)
+        box = w.VBox([row, stack])
+        box.add_class("course-kernel-free")
+        return View(box, controls, image, caption, frames=list(frames), shown=stack,
+                    links=[w.jslink((slider, "value"), (stack, "selected_index"))])
+    view = View(w.VBox([row, image, caption]), controls, image, caption, frames=list(frames))
+    if kernel_free():
+        view._say_needs_kernel(f"the controls {_names(list(controls))} ({len(frames)} frames, {heavy / 1e6:.1f} MB: "
+                               f"more than the {LINKED_MAX_FRAMES} frames or {LINKED_MAX_BYTES / 1e6:.0f} MB a page "
+                               "precomputes)")
+    return view
 
 
 def show(widget, static_figure: Figure | None = None, note: str = "Static view of the same lesson (for readers without a live kernel):"):

@@ -54,7 +54,7 @@ try:
 except ModuleNotFoundError:
     raise SetupError("course_utils is not installed: run `make lab`, or `pip install -e .` in the course folder.") from None
 
-runtime.check_version(COURSE_UTILS_VERSION)
+version_ok = runtime.check_version(COURSE_UTILS_VERSION)
 
 # %% [markdown]
 # ## Check your environment
@@ -64,12 +64,30 @@ runtime.check_version(COURSE_UTILS_VERSION)
 # %%
 from course_utils import environment
 
-environment.check(COURSE_UTILS_VERSION)
+environment_ok = environment.check(COURSE_UTILS_VERSION)
 
 # %% [markdown]
 # ## The chapters
 #
-# Suggested order: 01 → 02 → 03 and 01 → 05 → 04 → 06 (chapter 06 compares its VAE with chapter 04's GAN). Each chapter lists its prerequisites.
+# **Reading order.** The numbers group the chapters by family (convolutional 01; recurrent 02 and 03; generative 04 to 06), not by the order to read them in. After chapter 01 there are two independent paths:
+#
+# - **Sequences:** 01 → 02 → 03.
+# - **Generative models:** 01 → 05 → 04 → 06. Read chapter 05 (autoencoders) *before* chapter 04 (GANs): chapter 04's generator is built from the transposed convolutions chapter 05 explains, and its latent-space walk assumes chapter 05's decoding between codes. Chapter 06 builds its VAE on chapter 05's autoencoders and, in its last section, compares it with chapter 04's GAN using chapter 04's Fréchet distance.
+#
+# Each chapter below lists its prerequisites.
+#
+# **Time to plan for.** *Study time* is yours: reading, running the cells and playing with the widgets, doing the exercises. *Compute time* is the computer's: how long the whole notebook takes to run, measured on the benchmark machine (a 2-core CPU), while you read.
+#
+# | chapter | study: read | study: run and explore | study: exercises | study time in all | compute: full run | compute: smoke run |
+# |---|---|---|---|---|---|---|
+# | [01](01_cnn.ipynb) | 80 min | 15 min | 75 min | about 2 h 50 min | 3.9 min | 25 s |
+# | [02](02_rnn_bptt.ipynb) | 110 min | 10 min | 100 min | about 3 h 40 min | 3.8 min | 18 s |
+# | [03](03_lstm_gru.ipynb) | 110 min | 15 min | 125 min | about 4 h 10 min | 4.4 min | 20 s |
+# | [04](04_gan.ipynb) | 95 min | 15 min | 75 min | about 3 h 5 min | 2.6 min | 36 s |
+# | [05](05_autoencoders.ipynb) | 105 min | 25 min | 100 min | about 3 h 50 min | 5.0 min | 27 s |
+# | [06](06_vae.ipynb) | 100 min | 25 min | 100 min | about 3 h 45 min | 3.4 min | 38 s |
+#
+# Estimated from each chapter itself: reading at 100 words of prose and 10 lines of code a minute; running = the full run's compute time plus 5 minutes per widget; 25 minutes per exercise (each part rounded up to 5 minutes). Your own pace may well differ by half either way.
 #
 
 # %% [markdown]
@@ -79,15 +97,17 @@ environment.check(COURSE_UTILS_VERSION)
 #
 # **After this chapter you can**
 # - explain why a dense layer is the wrong tool for images, and what local connectivity, weight sharing and translation equivariance buy;
-# - compute any convolution's output size from kernel, stride, padding and dilation, and write a convolution yourself;
+# - compute any convolution's output size and receptive field from kernel, stride, padding and dilation, and write a convolution yourself;
 # - build, train and read a compact CNN (conv → batch norm → ReLU → pool) that beats an MLP with fewer parameters;
 # - say what LeNet-5, AlexNet, VGG, GoogLeNet and ResNet each introduced;
-# - measure why very deep plain networks are hard to train and how a skip connection fixes it;
+# - measure what initialisation (He) and batch norm do to the gradient of a deep net, show that deep plain nets train worse than shallow ones even with healthy gradients (degradation), and how a skip connection fixes it;
 # - look inside a trained network: its filters and its feature maps.
 #
 # **Prerequisites:** PyTorch tensors, `nn.Module`, a training loop with an optimizer, cross-entropy.
 #
-# **Runtime:** full run 3.9 min, smoke run 25 s (measured on 2 CPU cores, torch 2.15.0+cu132)
+# **Study time:** about 2 h 50 min: reading 80 min, running and exploring 15 min, exercises 75 min (estimate; see the table above)
+#
+# **Compute time:** full run 3.9 min, smoke run 25 s (measured on 2 CPU cores, torch 2.15.0+cu132)
 #
 # **Widgets in:** 3. Kernel size, stride, padding (and dilation); 8. Looking inside the trained CNN
 
@@ -97,11 +117,19 @@ environment.check(COURSE_UTILS_VERSION)
 # [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/dla-interactive/deep-learning-architectures/blob/main/notebooks/02_rnn_bptt.ipynb)
 #
 # **After this chapter you can**
-# - say why a sequence model needs a state, write the hidden-state update and the output equation, and explain
+# - say why a sequence model needs a state, write the hidden-state update and the output equation, and explain why one set of weights serves every time step and every sequence length;
+# - write a recurrent network from scratch that matches `nn.RNN` exactly, and see it as a deep feed-forward net whose depth is the sequence length;
+# - pick the right shape for a task: many-to-one, many-to-many (aligned or encoder–decoder), one-to-many; train an encoder–decoder with teacher forcing; batch sequences of different lengths with padding, masks and packing;
+# - derive backpropagation through time, implement it by hand, and check it against autograd;
+# - tell from $W_{hh}$ how gradients behave over distance: a largest singular value below 1 guarantees that they vanish, and the spectral radius sets their long-run rate; measure both;
+# - keep unstable training in check with clipping by norm, and handle long sequences with truncated BPTT;
+# - train an embedding → RNN → linear classifier on real images read row by row, and find how far back a plain RNN can remember.
 #
 # **Prerequisites:** chapter 01 (the training loop, `course_utils.train.fit`), the chain rule, matrix products.
 #
-# **Runtime:** full run 3.8 min, smoke run 18 s (measured on 2 CPU cores, torch 2.15.0+cu132)
+# **Study time:** about 3 h 40 min: reading 110 min, running and exploring 10 min, exercises 100 min (estimate; see the table above)
+#
+# **Compute time:** full run 3.8 min, smoke run 18 s (measured on 2 CPU cores, torch 2.15.0+cu132)
 #
 # **Widgets in:** 6. Vanishing and exploding gradients
 
@@ -111,11 +139,18 @@ environment.check(COURSE_UTILS_VERSION)
 # [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/dla-interactive/deep-learning-architectures/blob/main/notebooks/03_lstm_gru.ipynb)
 #
 # **After this chapter you can**
-# - explain the LSTM's cell state as a conveyor belt, what its input, forget and output gates and its candidate
+# - explain the LSTM's cell state as a conveyor belt, what its input, forget and output gates and its candidate do, and why an *additive* cell update lets gradients travel far back in time;
+# - write an LSTM cell and a GRU cell from their equations and match `nn.LSTM` / `nn.GRU` (to float32 rounding, 1e-6);
+# - count the parameters of any recurrent layer by formula (4 gate blocks for an LSTM, 3 for a GRU, 1 for an RNN);
+# - show, with measurements, where gates help: LSTM and GRU bridge 200 steps on the adding problem where a plain RNN does not, and on chapter 02's recall task a fresh LSTM needs its forget gate opened at the start to beat the RNN;
+# - train a character-level language model with truncated BPTT, report its loss in nats and bits per character, and generate text from it with a temperature;
+# - look inside a trained LSTM at its gates, and say when a bidirectional RNN helps and why it cannot generate.
 #
 # **Prerequisites:** chapter 02 (recurrent networks, BPTT, vanishing gradients, truncated BPTT, the recall task).
 #
-# **Runtime:** full run 4.4 min, smoke run 20 s (measured on 2 CPU cores, torch 2.15.0+cu132)
+# **Study time:** about 4 h 10 min: reading 110 min, running and exploring 15 min, exercises 125 min (estimate; see the table above)
+#
+# **Compute time:** full run 4.4 min, smoke run 20 s (measured on 2 CPU cores, torch 2.15.0+cu132)
 #
 # **Widgets in:** 8. Sampling with a temperature; 9. Looking inside: the gates over a passage
 
@@ -124,13 +159,23 @@ environment.check(COURSE_UTILS_VERSION)
 #
 # [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/dla-interactive/deep-learning-architectures/blob/main/notebooks/04_gan.ipynb)
 #
+# **Read it after** chapter 05. Its generator is built from the transposed convolutions chapter 05 explains, and its latent-space walk (section 8) assumes chapter 05's decoding between two codes.
+#
 # **After this chapter you can**
-# - state the minimax game between a generator and a discriminator, and what its equilibrium looks like;
-# - write one GAN training step (discriminator on real and *detached* fake images, then generator) and plug it
+# - state the minimax game between a generator and a discriminator, derive its optimal discriminator and its Jensen–Shannon form, and say what its equilibrium looks like;
+# - write one GAN training step (discriminator on real and *detached* fake images, then generator) and plug it into an ordinary trainer;
+# - explain with a plot of gradients why generators are trained with the non-saturating loss;
+# - make a 2-D toy GAN lose its modes, count the modes a generator covers, and fix it by balancing the two players;
+# - build a DCGAN for Fashion-MNIST and say where batch norm, ReLU, tanh and LeakyReLU go;
+# - explain why the Jensen–Shannon divergence starves a generator and the Wasserstein critic does not, and compare Wasserstein (gradient penalty) and spectrally normalized variants with numbers;
+# - evaluate generated images with a Fréchet distance and class coverage in a classifier's feature space, and say how that differs from the published FID;
+# - walk through a generator's latent space.
 #
-# **Prerequisites:** chapter 01 (convolutions, batch norm, the course's trainer `train.fit`), binary cross-entropy, transposed convolutions (chapter 05 explains them too).
+# **Prerequisites:** chapter 01 (convolutions, batch norm, the course's trainer `train.fit`), binary cross-entropy. The chapter reads best **after chapter 05** (autoencoders): it uses transposed convolutions and compares its latent-space walk with chapter 05's interpolation (the course index suggests the order 01 → 05 → 04 → 06).
 #
-# **Runtime:** full run 2.6 min, smoke run 36 s (measured on 2 CPU cores, torch 2.15.0+cu132)
+# **Study time:** about 3 h 5 min: reading 95 min, running and exploring 15 min, exercises 75 min (estimate; see the table above)
+#
+# **Compute time:** full run 2.6 min, smoke run 36 s (measured on 2 CPU cores, torch 2.15.0+cu132)
 #
 # **Widgets in:** 8. The latent space
 
@@ -144,11 +189,16 @@ environment.check(COURSE_UTILS_VERSION)
 # - say why a code wider than the input learns little, and measure it;
 # - compare a nonlinear autoencoder with PCA, the linear autoencoder, at several code sizes, and read the "elbow";
 # - pick an output activation and a reconstruction loss that fit the data's range;
-# - write convolutional decoders with transposed convolutions or upsampling, compute their output size, and
+# - write convolutional decoders with transposed convolutions or upsampling, compute their output size, and recognize checkerboard artifacts;
+# - train deep autoencoders end to end or layer by layer, and denoising and sparse autoencoders;
+# - use reconstruction error to detect anomalies and report a ROC-AUC;
+# - look at a latent space with t-SNE and explain why decoding points between codes gives poor images.
 #
-# **Prerequisites:** chapter 01 (convolutions, output sizes, the course's trainer), PyTorch `nn.Module`, mean squared error and cross-entropy.
+# **Prerequisites:** chapter 01 (convolutions, output sizes, the course's trainer, the one-cycle learning rate), PyTorch `nn.Module`, mean squared error and cross-entropy. Reading order: this chapter needs only chapter 01, and the course index suggests reading it *before* chapter 04 (GANs, 01 → 05 → 04 → 06), because chapters 04 and 06 refer back to its latent-space results.
 #
-# **Runtime:** full run 5.0 min, smoke run 27 s (measured on 2 CPU cores, torch 2.15.0+cu132)
+# **Study time:** about 3 h 50 min: reading 105 min, running and exploring 25 min, exercises 100 min (estimate; see the table above)
+#
+# **Compute time:** full run 5.0 min, smoke run 27 s (measured on 2 CPU cores, torch 2.15.0+cu132)
 #
 # **Widgets in:** 7. Denoising autoencoders; 10. Latent-size explorer; 11. The latent space
 
@@ -159,19 +209,26 @@ environment.check(COURSE_UTILS_VERSION)
 #
 # **After this chapter you can**
 # - turn an autoencoder into a generative model: an encoder that outputs a distribution (μ, log σ²), a prior, a decoder;
-# - write the ELBO, derive the closed-form Gaussian KL, and check it against a Monte-Carlo estimate;
+# - derive the ELBO from log p(x) (and check each step on a model whose log p(x) is known), derive the closed-form Gaussian KL, and check it against a Monte-Carlo estimate;
 # - explain the reparameterization trick and show that gradients reach μ and σ through a random sample;
-# - train MLP and convolutional VAEs on Fashion-MNIST, report the test negative ELBO in nats, and compare
+# - train an MLP VAE on Fashion-MNIST, report its test negative ELBO and a tighter importance-weighted bound in nats, and (optional box) compare MLP and convolutional VAEs fairly at equal training time;
+# - sample from the prior, draw the 2-D latent manifold with the data's codes on it (where the prior has holes), and interpolate between images (an AE and a VAE trained on the same data for the same time);
+# - trade reconstruction against KL with β, detect posterior collapse per dimension, and tell when KL annealing or free bits change it;
+# - build a conditional VAE that generates a chosen class, and a small VQ-VAE with a discrete codebook;
+# - compare a VAE with a GAN on the same data with the Fréchet distance and class coverage of chapter 04.
 #
 # **Prerequisites:** chapter 05 (autoencoders, the t-SNE view), chapter 01 (convolutions, the course's trainer); for the last section, chapter 04's evaluation (Fréchet distance). Some probability: a Gaussian density, expectations, the logarithm of a product.
 #
-# **Runtime:** full run 3.4 min, smoke run 38 s (measured on 2 CPU cores, torch 2.15.0+cu132)
+# **Study time:** about 3 h 45 min: reading 100 min, running and exploring 25 min, exercises 100 min (estimate; see the table above)
+#
+# **Compute time:** full run 3.4 min, smoke run 38 s (measured on 2 CPU cores, torch 2.15.0+cu132)
 #
 # **Widgets in:** 6. Interpolation: AE against VAE; 7. Latent explorer; 8. The latent space in t-SNE; 9. β-VAE: trading reconstruction against KL
 
 # %% [markdown]
 # ## Teaching and self-study
 #
-# - [Teaching notes](TEACHING_NOTES.md): time per part, what to run live, discussion questions, common mistakes.
-# - Student editions (solutions replaced by stubs, checks kept): `make student` writes them to `student/`.
+# - [Teaching notes](TEACHING_NOTES.md): how to plan with them, a lesson plan per chapter in classroom minutes, what to run live, discussion questions with answer keys, misconceptions, common mistakes, prerequisite self-checks, project ideas, accessibility.
+# - Student editions (solutions replaced by stubs, checks kept, rubrics left out): `make student` writes them to `student/`.
+# - Teacher editions (solutions shown with their expected outputs, a grading rubric after each exercise): `make teacher` writes them to `teacher/`. Neither edition is committed; the chapters are never changed.
 # - Smoke mode (`COURSE_SMOKE=1`) runs any chapter in under a minute on small data, for a quick look or a live demo; the full run is what the text describes.

@@ -3,10 +3,12 @@
     python scripts/make_index.py          # write notebooks/00_index.py and update 00_index.ipynb's cells
     python scripts/make_index.py --check  # exit 1 if the committed index is out of date (the tests run this)
 
-For every chapter it copies the title, the "After this chapter you can" objectives and the prerequisites
-from the chapter's first cell, lists the sections that hold widgets, and takes the runtimes from
-benchmarks/results/benchmarks.json. The index starts with the course's setup cell and an environment
-check (course_utils.environment.check). benchmarks/run.py calls it after each measurement.
+For every chapter it copies the title, every "After this chapter you can" objective (whole, however it wraps:
+a ``- `` bullet and the lines that continue it) and the prerequisites from the chapter's first cell, lists the
+sections that hold widgets, and gives two times from scripts/timings.py: the study time (a person's: reading,
+running, exercises) and the compute time measured in benchmarks/results/benchmarks.json. The index starts with
+the course's setup cell and an environment check (course_utils.environment.check), both assigning their result so
+they echo no bare True. benchmarks/run.py calls it after each measurement.
 """
 
 from __future__ import annotations
@@ -25,11 +27,62 @@ ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = ROOT / "notebooks"
 INDEX = NOTEBOOKS / "00_index.py"
 BENCH = ROOT / "benchmarks" / "results" / "benchmarks.json"
-WIDGET_CELL = re.compile(r"widgets\.show\(")
+OBJECTIVES = "**After this chapter you can**"
+BULLET = re.compile(r"^ {0,3}[-*+]\s+")
 
-_spec = importlib.util.spec_from_file_location("update_setup_cells", ROOT / "scripts" / "update_setup_cells.py")
-setup_cells = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(setup_cells)
+
+def _load(name: str):
+    spec = importlib.util.spec_from_file_location(name, ROOT / "scripts" / f"{name.removeprefix('course_')}.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+setup_cells, timings = _load("update_setup_cells"), _load("course_timings")
+
+# Why the reading order is not the numbering (the index says it once, and in chapter 04's entry).
+READ_AFTER = {"04_gan": "chapter 05. Its generator is built from the transposed convolutions chapter 05 explains, "
+                        "and its latent-space walk (section 8) assumes chapter 05's decoding between two codes."}
+ORDER = (
+    "## The chapters\n\n"
+    "**Reading order.** The numbers group the chapters by family (convolutional 01; recurrent 02 and 03; generative "
+    "04 to 06), not by the order to read them in. After chapter 01 there are two independent paths:\n\n"
+    "- **Sequences:** 01 → 02 → 03.\n"
+    "- **Generative models:** 01 → 05 → 04 → 06. Read chapter 05 (autoencoders) *before* chapter 04 (GANs): "
+    "chapter 04's generator is built from the transposed convolutions chapter 05 explains, and its latent-space walk "
+    "assumes chapter 05's decoding between codes. Chapter 06 builds its VAE on chapter 05's autoencoders and, in "
+    "its last section, compares it with chapter 04's GAN using chapter 04's Fréchet distance.\n\n"
+    "Each chapter below lists its prerequisites.\n\n"
+    "**Time to plan for.** *Study time* is yours: reading, running the cells and playing with the widgets, doing "
+    "the exercises. *Compute time* is the computer's: how long the whole notebook takes to run, measured on the "
+    "benchmark machine (a 2-core CPU), while you read.\n\n")
+
+
+def objectives(first_cell: str) -> list[str]:
+    """Every objective listed under "After this chapter you can", each whole on one line.
+
+    An objective is a bullet (``- ``, ``* `` or ``+ ``) plus every following line that continues it (indented or
+    not) up to the next bullet; the list ends at a blank line that is not followed by another bullet, or at a
+    table or heading.
+    """
+    if OBJECTIVES not in first_cell:
+        return []
+    items: list[str] = []
+    blank = False
+    for line in first_cell.split(OBJECTIVES, 1)[1].splitlines()[1:]:
+        text = line.strip()
+        if not text:
+            blank = True
+            continue
+        if BULLET.match(line):
+            items.append(BULLET.sub("", line).strip())
+        elif items and not blank and not text.startswith(("|", "#")):
+            items[-1] += " " + text
+        elif items or text.startswith(("|", "#")):
+            break
+        blank = False
+    return items
 
 
 def chapter_info(py: Path) -> dict:
@@ -37,13 +90,6 @@ def chapter_info(py: Path) -> dict:
     nb = jupytext.read(py)
     first = nb.cells[0].source
     title = next(ln for ln in first.splitlines() if ln.startswith("# ")).lstrip("# ").strip()
-    objectives = []
-    if "**After this chapter you can**" in first:
-        after = first.split("**After this chapter you can**", 1)[1]
-        for line in after.splitlines()[1:]:
-            if not line.startswith("- "):
-                break
-            objectives.append(line)
     prereq = ""
     if "Prerequisites:" in first:
         prereq = " ".join(first.split("Prerequisites:", 1)[1].split("\n\n")[0].split())
@@ -52,29 +98,21 @@ def chapter_info(py: Path) -> dict:
         if cell.cell_type == "markdown":
             heading = next((ln for ln in cell.source.splitlines() if ln.startswith("## ")), None)
             section = heading[3:].strip() if heading else section
-        elif WIDGET_CELL.search(cell.source) and section not in widgets:
+        elif timings.WIDGET_CALL.search(cell.source) and section not in widgets:
             widgets.append(section)
-    return {"stem": py.stem, "title": title, "objectives": objectives, "prerequisites": prereq, "widgets": widgets}
+    return {"stem": py.stem, "title": title, "objectives": objectives(first), "prerequisites": prereq, "widgets": widgets}
 
 
-def _runtime(stem: str, bench: dict) -> str:
-    entry = bench.get("chapters", {}).get(stem, {})
-
-    def fmt(mode):
-        if mode not in entry:
-            return "not measured yet"
-        s = entry[mode]["seconds"]
-        return f"{s:.0f} s" if s < 120 else f"{s / 60:.1f} min"
-
-    if not entry:
-        return "not measured yet (run `python benchmarks/run.py`)"
-    m = next(entry[k]["machine"] for k in ("full", "smoke") if k in entry)
-    return f"full run {fmt('full')}, smoke run {fmt('smoke')} (measured on {m['cores']} CPU cores, torch {m['torch']})"
+def _study(py: Path, entry: dict) -> str:
+    t = timings.study_time(py, entry)
+    return (f"about {timings.format_minutes(t['total'])}: reading {t['read']} min, running and exploring {t['run']} min, "
+            f"exercises {t['exercises']} min (estimate; see the table above)")
 
 
 def build() -> nbformat.NotebookNode:
     bench = json.loads(BENCH.read_text()) if BENCH.is_file() else {}
-    chapters = [chapter_info(p) for p in sorted(NOTEBOOKS.glob("0[1-9]_*.py"))]
+    pys = sorted(NOTEBOOKS.glob("0[1-9]_*.py"))
+    chapters = [chapter_info(p) for p in pys]
     cells = [nbformat.v4.new_markdown_cell(
         "# Deep Learning Architectures, interactive: course index\n\n"
         "Six chapters, each a notebook that builds an architecture in plain sight, checks it against PyTorch, trains "
@@ -84,29 +122,35 @@ def build() -> nbformat.NotebookNode:
         "second checks your environment and says what to fix.\n\n"
         "*This notebook is generated by `python scripts/make_index.py` from the chapters themselves; edit the "
         "chapters, not this file.*")]
-    cells.append(nbformat.v4.new_code_cell(setup_cells.expected_setup()))
+    cells.append(nbformat.v4.new_code_cell(setup_cells.expected_setup(echo=False)))
     cells.append(nbformat.v4.new_markdown_cell(
         "## Check your environment\n\nVersions of the key packages against the course's minimums, whether "
         "`course_utils` matches the version these notebooks were written for, the device, and whether the full "
         "Fashion-MNIST is on this machine (without it the chapters use a 4,000-image subset and say so)."))
     cells.append(nbformat.v4.new_code_cell("from course_utils import environment\n\n"
-                                           "environment.check(COURSE_UTILS_VERSION)"))
-    order = ["## The chapters\n\nSuggested order: 01 → 02 → 03 and 01 → 05 → 04 → 06 (chapter 06 compares its "
-             "VAE with chapter 04's GAN). Each chapter lists its prerequisites.\n"]
-    cells.append(nbformat.v4.new_markdown_cell(order[0]))
-    for ch in chapters:
+                                           "environment_ok = environment.check(COURSE_UTILS_VERSION)"))
+    cells.append(nbformat.v4.new_markdown_cell(ORDER + timings.study_table(NOTEBOOKS, bench)))
+    for py, ch in zip(pys, chapters):
         badge = setup_cells.expected_badge(ch["stem"])
+        entry = timings.chapter_entry(bench, ch["stem"])
+        after = [f"**Read it after** {READ_AFTER[ch['stem']]}", ""] if ch["stem"] in READ_AFTER else []
         lines = [f"### [{ch['title']}]({ch['stem']}.ipynb)", "",
-                 f"[![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)]({badge})", "",
-                 "**After this chapter you can**", *ch["objectives"], "",
+                 f"[![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)]({badge})", "", *after,
+                 OBJECTIVES, *(f"- {objective}" for objective in ch["objectives"]), "",
                  f"**Prerequisites:** {ch['prerequisites'] or 'none beyond Python and PyTorch basics'}", "",
-                 f"**Runtime:** {_runtime(ch['stem'], bench)}", "",
+                 f"**Study time:** {_study(py, entry)}", "",
+                 timings.index_runtime_line(entry), "",
                  "**Widgets in:** " + ("; ".join(ch["widgets"]) if ch["widgets"] else "none")]
         cells.append(nbformat.v4.new_markdown_cell("\n".join(lines)))
     cells.append(nbformat.v4.new_markdown_cell(
         "## Teaching and self-study\n\n"
-        "- [Teaching notes](TEACHING_NOTES.md): time per part, what to run live, discussion questions, common mistakes.\n"
-        "- Student editions (solutions replaced by stubs, checks kept): `make student` writes them to `student/`.\n"
+        "- [Teaching notes](TEACHING_NOTES.md): how to plan with them, a lesson plan per chapter in classroom minutes, "
+        "what to run live, discussion questions with answer keys, misconceptions, common mistakes, prerequisite "
+        "self-checks, project ideas, accessibility.\n"
+        "- Student editions (solutions replaced by stubs, checks kept, rubrics left out): `make student` writes them "
+        "to `student/`.\n"
+        "- Teacher editions (solutions shown with their expected outputs, a grading rubric after each exercise): "
+        "`make teacher` writes them to `teacher/`. Neither edition is committed; the chapters are never changed.\n"
         "- Smoke mode (`COURSE_SMOKE=1`) runs any chapter in under a minute on small data, for a quick look or a "
         "live demo; the full run is what the text describes."))
     nb = nbformat.v4.new_notebook(cells=cells)

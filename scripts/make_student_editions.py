@@ -1,4 +1,4 @@
-"""Write the student edition of every chapter: exercise solutions replaced by stubs, checks kept.
+"""Write the student edition of every chapter: exercise solutions replaced by stubs, checks kept, rubrics dropped.
 
     python scripts/make_student_editions.py [--output student] [notebooks/01_cnn.ipynb ...]
 
@@ -7,22 +7,92 @@ function or method keeps its signature and docstring but its body becomes ``# yo
 ``raise NotImplementedError``, every top-level name the solution assigned is set to ``None``, and
 everything else (training loops, prints) is removed. The outputs of the stub and of the check cell after
 it are cleared; all other outputs stay, so the notebook still reads well before it is run. The check
-cells then report "not yet solved" until the learner writes the answer. Editions go to a separate folder
-(``student/`` by default, ignored by git); the originals are never touched.
+cells then report "not yet solved" until the learner writes the answer. The teacher's grading rubrics
+(Markdown cells tagged ``rubric``) are left out. Editions go to a separate folder (``student/`` by default,
+ignored by git); the originals are never touched.
+
+The teacher edition (scripts/make_teacher_editions.py, ``make teacher``) is built by the same code here:
+``exercises`` finds each exercise (its statement, solution, check and rubric cells) for both editions, and
+``main`` is the command line of both.
 """
 
 from __future__ import annotations
 
 import argparse
 import ast
+import re
 import sys
 from pathlib import Path
+from typing import NamedTuple
 
 import nbformat
 
 ROOT = Path(__file__).resolve().parents[1]
 STUB_HEADER = "# Exercise: write your answer here; the check in the next cell tells you when it is right."
 TODO = "# your code here"
+SOLUTION, RUBRIC = "solution", "rubric"
+RUBRIC_START = "**Rubric (teacher edition).**"
+_EXERCISE_TITLE = re.compile(r"\*\*(Exercise \d+[^*]*?)\.?\*\*")
+
+
+class Exercise(NamedTuple):
+    """One exercise of a chapter, by cell index: its solution cells, the check after them, its rubric (or None)."""
+
+    title: str
+    solutions: tuple[int, ...]
+    check: int | None
+    rubric: int | None
+
+
+def _tagged(cell, tag: str) -> bool:
+    return tag in cell.metadata.get("tags", [])
+
+
+def check_cell(cells: list, i: int) -> int | None:
+    """The check of the solution cell ``i``: the first later code cell that calls ``checks.check_...`` before any
+    other exercise's solution, else the first later code cell that is not a solution."""
+    following = []
+    for j in range(i + 1, len(cells)):
+        if cells[j].cell_type != "code":
+            continue
+        if _tagged(cells[j], SOLUTION):
+            if following:  # the next exercise begins
+                break
+            continue
+        following.append(j)
+    return next((j for j in following if "checks.check_" in cells[j].source), following[0] if following else None)
+
+
+def exercises(nb: nbformat.NotebookNode) -> list[Exercise]:
+    """Every exercise of a chapter: its ``solution`` cells (one, or several with no other code cell between them),
+    the check after them, and the ``rubric`` cell that follows before the next exercise's solution; titled by the
+    "**Exercise N: ...**" above it."""
+    cells = nb.cells
+    groups: list[list[int]] = []
+    for i, cell in enumerate(cells):
+        if cell.cell_type == "code" and _tagged(cell, SOLUTION):
+            if groups and check_cell(cells, groups[-1][-1]) == check_cell(cells, i):
+                groups[-1].append(i)
+            else:
+                groups.append([i])
+    found = []
+    for n, group in enumerate(groups):
+        check = check_cell(cells, group[-1])
+        stop = groups[n + 1][0] if n + 1 < len(groups) else len(cells)
+        rubric = next((j for j in range(group[-1] + 1, stop)
+                       if cells[j].cell_type == "markdown" and _tagged(cells[j], RUBRIC)), None)
+        titles = [m.group(1) for c in cells[: group[0]] if c.cell_type == "markdown"
+                  for m in _EXERCISE_TITLE.finditer(c.source)]
+        found.append(Exercise(titles[-1] if titles else f"the exercise of cell {group[0]}", tuple(group), check, rubric))
+    return found
+
+
+def _show(cell) -> None:
+    """Make a cell visible: no collapsed source."""
+    jupyter = cell.metadata.get("jupyter", {})
+    jupyter.pop("source_hidden", None)
+    if not jupyter:
+        cell.metadata.pop("jupyter", None)
 
 
 def _stub_function(node: ast.FunctionDef | ast.AsyncFunctionDef) -> ast.AST:
@@ -89,19 +159,20 @@ def stub_source(source: str, check_source: str = "") -> str:
 
 
 def student_notebook(nb: nbformat.NotebookNode) -> tuple[nbformat.NotebookNode, int]:
-    """A copy of ``nb`` with every solution cell stubbed; returns it and the number of stubs."""
+    """A copy of ``nb`` with every solution cell stubbed and every rubric cell left out; returns it and the stubs."""
     nb = nbformat.from_dict(nb)
+    nb.cells = [c for c in nb.cells if not (c.cell_type == "markdown" and _tagged(c, RUBRIC))]
     count, clear_next = 0, False
     for i, cell in enumerate(nb.cells):
         tags = cell.metadata.get("tags", [])
         if cell.cell_type != "code":
             continue
         if "solution" in tags:
-            following = nb.cells[i + 1] if i + 1 < len(nb.cells) else None
-            check = following.source if following is not None and following.cell_type == "code" else ""
+            j = check_cell(nb.cells, i)
+            check = nb.cells[j].source if j is not None else ""
             cell.source = stub_source(cell.source, check)
             cell.metadata["tags"] = [t for t in tags if t != "solution"] + ["exercise"]
-            cell.metadata.pop("jupyter", None)  # visible, not collapsed
+            _show(cell)
             cell.outputs, cell.execution_count = [], None
             count, clear_next = count + 1, True
         elif clear_next:
@@ -111,22 +182,67 @@ def student_notebook(nb: nbformat.NotebookNode) -> tuple[nbformat.NotebookNode, 
     return nb, count
 
 
-def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def teacher_banner(nb: nbformat.NotebookNode, lacking: list[str]) -> str:
+    """The first cell of a teacher edition: what it is, and which exercises have no rubric yet."""
+    title = next((ln.lstrip("# ").strip() for ln in nb.cells[0].source.splitlines() if ln.startswith("# ")), "")
+    text = (f"**Teacher edition{' of ' + title if title else ''}.** Generated by `make teacher` from the chapter in "
+            "`notebooks/`; do not hand it out (`make student` writes the learners' edition). Every exercise's "
+            "solution is shown with the outputs of the committed full run, which are the expected outputs, and is "
+            "followed by its check and by a grading rubric. The lesson plan, discussion questions and answer keys are "
+            "in [the teaching notes](../notebooks/TEACHING_NOTES.md).")
+    if lacking:
+        text += "\n\n*No rubric yet for:* " + "; ".join(lacking) + "."
+    return text
+
+
+def teacher_notebook(nb: nbformat.NotebookNode) -> tuple[nbformat.NotebookNode, list[str]]:
+    """A copy of ``nb`` with solutions and rubrics visible, outputs kept, and a first cell saying what it is.
+
+    Returns it and the titles of the exercises that have no rubric cell."""
+    nb = nbformat.from_dict(nb)
+    found = exercises(nb)
+    for ex in found:
+        for i in (*ex.solutions, ex.rubric):
+            if i is not None:
+                _show(nb.cells[i])
+    lacking = [ex.title for ex in found if ex.rubric is None]
+    banner = nbformat.v4.new_markdown_cell(teacher_banner(nb, lacking), metadata={"tags": ["teacher-edition"]})
+    banner["id"] = "teacher-edition"  # a fixed id: rebuilding gives the same file
+    nb.cells.insert(0, banner)
+    nb.metadata["course_edition"] = "teacher"
+    return nb, lacking
+
+
+EDITIONS = {"student": ROOT / "student", "teacher": ROOT / "teacher"}
+
+
+def main(argv=None, edition: str = "student") -> int:
+    """The command line of both editions: read each chapter, write its ``edition`` into the output folder."""
+    if edition not in EDITIONS:
+        raise ValueError(f"edition must be one of {sorted(EDITIONS)}, not {edition!r}.")
+    parser = argparse.ArgumentParser(description=f"Write the {edition} edition of every chapter.")
     parser.add_argument("notebooks", nargs="*", type=Path, help="default: every chapter in notebooks/")
-    parser.add_argument("--output", type=Path, default=ROOT / "student", help="folder for the editions")
+    parser.add_argument("--output", type=Path, default=EDITIONS[edition], help="folder for the editions")
     args = parser.parse_args(argv)
     paths = args.notebooks or sorted((ROOT / "notebooks").glob("0[1-9]_*.ipynb"))
     out = args.output.resolve()
-    if out == (ROOT / "notebooks").resolve():
-        parser.error("the output folder must not be notebooks/: student editions never replace the originals")
+    if out == (ROOT / "notebooks").resolve() or any(out == p.parent.resolve() for p in paths):
+        parser.error(f"the output folder must not hold the chapters: {edition} editions never replace the originals")
     out.mkdir(parents=True, exist_ok=True)
     for path in paths:
-        nb, count = student_notebook(nbformat.read(path, as_version=4))
-        if count == 0:
-            print(f"{path.name}: no solution cells found", file=sys.stderr)
+        original = nbformat.read(path, as_version=4)
+        if edition == "student":
+            nb, count = student_notebook(original)
+            if count == 0:
+                print(f"{path.name}: no solution cells found", file=sys.stderr)
+            summary = f"{count} exercise(s) stubbed"
+        else:
+            nb, lacking = teacher_notebook(original)
+            summary = f"{len(exercises(original))} exercise(s) with solutions shown"
+            if lacking:
+                print(f"{path.name}: no rubric cell for " + "; ".join(lacking), file=sys.stderr)
         nbformat.write(nb, out / path.name)
-        print(f"{path.name}: {count} exercise(s) stubbed -> {out / path.name}")
+        print(f"{path.name}: {summary} -> {out / path.name}")
     return 0
 
 

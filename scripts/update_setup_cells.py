@@ -57,7 +57,7 @@ try:
 except ModuleNotFoundError:
     raise SetupError("course_utils is not installed: run `make lab`, or `pip install -e .` in the course folder.") from None
 
-runtime.check_version(COURSE_UTILS_VERSION)'''
+{assign}runtime.check_version(COURSE_UTILS_VERSION)'''
 
 
 def project() -> tuple[str, str]:
@@ -65,9 +65,10 @@ def project() -> tuple[str, str]:
     return meta["urls"]["Repository"], meta["version"]
 
 
-def expected_setup() -> str:
+def expected_setup(echo: bool = True) -> str:
+    """The setup cell; ``echo=False`` assigns the version check's result, so Jupyter shows no bare True (the index)."""
     url, version = project()
-    return SETUP.format(url=url, version=version)
+    return SETUP.format(url=url, version=version, assign="" if echo else "version_ok = ")
 
 
 def expected_badge(stem: str) -> str:

@@ -1,4 +1,6 @@
-"""Student editions: solutions become stubs, checks stay and say "not yet solved" instead of crashing."""
+"""Student editions: solutions become stubs, checks stay and say "not yet solved" instead of crashing, rubrics go.
+
+(tests/test_teacher_editions.py checks the rubrics: present in the teacher edition, absent in the student one.)"""
 
 from __future__ import annotations
 
@@ -54,18 +56,20 @@ def test_every_name_a_check_reads_is_defined_by_the_stub(path, tmp_path):
     assert hashlib.sha256(path.read_bytes()).hexdigest() == before, "the original notebook was modified"
     original = nbformat.read(path, as_version=4)
     student = nbformat.read(tmp_path / path.name, as_version=4)
+    # the rubric cells (teacher edition only) are left out; every other cell stays, in order
+    original.cells = [c for c in original.cells if not (c.cell_type == "markdown" and "rubric" in c.metadata.get("tags", []))]
     assert len(student.cells) == len(original.cells)
     stubs = 0
-    for i, (cell, orig) in enumerate(zip(student.cells, original.cells)):
+    for i, (cell, orig) in enumerate(zip(student.cells, original.cells, strict=True)):
         if "solution" not in orig.metadata.get("tags", []):
             assert cell.source == orig.source
             continue
         stubs += 1
-        check = original.cells[i + 1].source
-        needed = editions.solution_names(orig.source) & editions.loaded_names(check)
+        j = editions.check_cell(original.cells, i)  # the check (after any further solution cells of the exercise)
+        needed = editions.solution_names(orig.source) & editions.loaded_names(original.cells[j].source)
         assert needed <= editions.solution_names(cell.source), f"{path.name} cell {i}: stub lacks {needed}"
         assert "solution" not in cell.metadata["tags"] and cell.outputs == []
-        assert student.cells[i + 1].outputs == [], "the check's output from the solved run must be cleared"
+        assert student.cells[j].outputs == [], "the check's output from the solved run must be cleared"
     assert stubs >= 3
 
 

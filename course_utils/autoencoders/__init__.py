@@ -1,8 +1,9 @@
 """Chapter 05, autoencoders (notebooks/05_autoencoders); chapter 06 reuses its models, training and views.
 ``models``: MLPAutoencoder, ConvAutoencoder · ``training``: the loss, the ``train.fit`` step, noise, anomaly scores
-``views``: the chapter's widgets (``*_view``) and their static twins (``*_figure``) · ``checks``: the exercise checks
+``measures``: sharpness, power spectrum, grid share, neighbour labels · ``views``: widgets and static twins
+``checks``: the exercise checks
 """
 
-from . import checks, models, training, views
+from . import checks, measures, models, training, views
 
-__all__ = ["checks", "models", "training", "views"]
+__all__ = ["checks", "measures", "models", "training", "views"]

@@ -1,7 +1,7 @@
 """Chapter 05's exercise checks: call one on your answer, read "passed" or a specific hint.
 
-Introduced in chapter 05 (05_autoencoders, Exercises 1-3: ``check_pooled_autoencoder``, ``check_hourglass``,
-``check_latent_arithmetic``). Each check returns True/False and prints one line; ``course_utils.checks.exercise``
+Introduced in chapter 05 (05_autoencoders, Exercises 1-3: ``check_pooled_autoencoder``, ``check_hourglass``, ``check_retrieve``;
+``check_latent_arithmetic`` is the earlier Exercise 3, kept for old answers). Each check returns True/False and prints one line; ``course_utils.checks.exercise``
 turns a missing answer, ``NotImplementedError`` or any error raised by the answer into a printed hint.
 """
 
@@ -113,3 +113,36 @@ def check_latent_arithmetic(fn) -> bool:
 
 def _shape(x) -> str:
     return str(tuple(x.shape)) if isinstance(x, torch.Tensor) else type(x).__name__
+
+
+@exercise("nearest-neighbour retrieval", needs="define retrieve(queries, database, k)")
+def check_retrieve(fn) -> bool:
+    """Exercise 05.3: ``fn(queries, database, k)`` gives, per query row, the indices of its k nearest database rows."""
+    title = check_retrieve.title
+    g = torch.Generator().manual_seed(0)
+    database = torch.randn(40, 5, generator=g) * torch.linspace(0.2, 3.0, 40)[:, None]  # norms differ a lot
+    queries = torch.randn(6, 5, generator=g)
+    k = 4
+    want = torch.cdist(queries, database).topk(k, largest=False).indices
+    got = fn(queries, database, k)
+    if not isinstance(got, torch.Tensor):
+        return report(title, False, f"return a tensor of indices, got {type(got).__name__}.")
+    if got.is_floating_point():
+        return report(title, False, "the result holds floats: return the indices of the neighbours (topk(...).indices), not their distances.")
+    if tuple(got.shape) == (len(database), k) or tuple(got.shape) == (k, len(database)):
+        return report(title, False, f"shape {tuple(got.shape)}: you searched the queries for each database row; "
+                                    "measure from each query to the database, torch.cdist(queries, database).")
+    if tuple(got.shape) == (k, len(queries)):
+        return report(title, False, f"shape {tuple(got.shape)}: put one row per query, shape (n_queries, k), not (k, n_queries).")
+    if tuple(got.shape) != tuple(want.shape):
+        return report(title, False, f"return one row of k = {k} indices per query, shape {tuple(want.shape)}; got {tuple(got.shape)}.")
+    got = got.long()
+    if torch.equal(got, torch.cdist(queries, database).topk(k, largest=True).indices):
+        return report(title, False, "these are the farthest rows: take the smallest distances (topk(..., largest=False)).")
+    if torch.equal(got, (queries @ database.T).topk(k).indices):
+        return report(title, False, "you ranked by the dot product, which favours long vectors: rank by Euclidean distance (torch.cdist).")
+    if torch.equal(got.sort(1).values, want.sort(1).values) and not torch.equal(got, want):
+        return report(title, False, "the right neighbours, in the wrong order: put the nearest first.")
+    if not torch.equal(got, want):
+        return report(title, False, "some indices are not the k nearest database rows by Euclidean distance.")
+    return report(title, True, f"{len(queries)} queries, k = {k}: the nearest database rows, nearest first.")

@@ -86,16 +86,20 @@ def _pixel_problem(x) -> str | None:
 
 def fit_autoencoder(model, X: torch.Tensor, *, num_epochs: int, loss: str = "bce", lr: float = 2e-3,
                     batch_size: int = 128, l1_code: float = 0.0, transform=None, target: torch.Tensor | None = None,
-                    device="cpu", seed: int = 0, verbose: bool = False, live_plot: bool = False) -> train.History:
+                    device="cpu", seed: int = 0, verbose: bool = False, live_plot: bool = False,
+                    X_val: torch.Tensor | None = None) -> train.History:
     """Train ``model`` to reconstruct ``X`` (or ``target``) with Adam and a one-cycle learning rate peaking at ``lr``.
 
-    ``transform`` corrupts the input of each batch only (denoising); ``l1_code`` weighs an L1 penalty on the code.
-    Returns the History of ``train.fit`` (the last weights are kept: ``monitor=None``).
+    The one-cycle schedule (chapter 01 §5) raises the rate from lr/25 to ``lr`` over the first 20 % of the steps and
+    then anneals it to nearly zero. ``transform`` corrupts the input of each batch only (denoising); ``l1_code``
+    weighs an L1 penalty on the code. ``X_val`` (images, never trained on) is scored with the same loss after every
+    epoch: the History then has ``val_loss`` beside ``train_loss``. Returns the History of ``train.fit`` (the last
+    weights are kept: ``monitor=None``).
     """
     target = X if target is None else target
     if not (isinstance(model, torch.nn.Module) and callable(getattr(model, "encode", None)) and callable(getattr(model, "decode", None))):
         raise TypeError(f"model must be an nn.Module with encode and decode methods, got {type(model).__name__}.")
-    for name, t in (("X", X), ("target", target)):
+    for name, t in (("X", X), ("target", target)) + ((("X_val", X_val),) if X_val is not None else ()):
         if problem := _pixel_problem(t):
             raise ValueError(f"{name} {problem}.")
     if len(target) != len(X):
@@ -122,8 +126,9 @@ def fit_autoencoder(model, X: torch.Tensor, *, num_epochs: int, loss: str = "bce
     total_steps = num_epochs * len(loader) if isinstance(num_epochs, int) else 0  # fit checks num_epochs
     scheduler = None if total_steps < 10 else torch.optim.lr_scheduler.OneCycleLR(  # too few steps for a schedule
         optimizer, max_lr=lr, total_steps=total_steps, pct_start=0.2)
-    return train.fit(model, loader, num_epochs=num_epochs, optimizer=optimizer, scheduler=scheduler,
-                     step=step, monitor=None, verbose=verbose, live_plot=live_plot)
+    val_loader = None if X_val is None else batches.Batches(X_val, batch_size=1000, device=device)
+    return train.fit(model, loader, num_epochs=num_epochs, optimizer=optimizer, scheduler=scheduler, step=step,
+                     val_loader=val_loader, monitor=None, verbose=verbose, live_plot=live_plot)
 
 
 @torch.no_grad()

@@ -320,3 +320,72 @@ def tsne_figure(embedding, labels, classes, images, reconstructions, picks):
             a.set_xticks([])
             a.set_yticks([])
     return fig
+
+
+# ---------------------------------------------------------------- zoomed crops and checkerboards
+
+def crop_rows(rows: dict, box: tuple, size: float = 1.3, title: str | None = None):
+    """Like ``labelled_rows``, but each image cut to ``box = (top, left, height, width)`` and drawn larger (§4)."""
+    if not (isinstance(box, tuple | list) and len(box) == 4 and all(isinstance(b, int) and b >= 0 for b in box)
+            and box[2] > 0 and box[3] > 0):
+        raise ValueError(f"box must be (top, left, height, width) in pixels, four ints >= 0 with height, width > 0; got {box!r}.")
+    if not (isinstance(rows, dict) and rows):
+        raise ValueError(f"rows must be a non-empty dict of label -> images, got {rows!r:.60}.")
+    top, left, h, w = box
+    arrays = {label: _pixels(images, f"rows[{label!r}]") for label, images in rows.items()}
+    shape = next(iter(arrays.values())).shape[1:]
+    if top + h > shape[0] or left + w > shape[1]:
+        raise ValueError(f"box {tuple(box)} reaches outside the {shape[0]}x{shape[1]} images.")
+    n_cols = max(len(a) for a in arrays.values())
+    fig, axes = new_figure(len(arrays), n_cols, figsize=(size * n_cols + 1.1, size * len(arrays) + 0.3), squeeze=False)
+    for r, (label, a) in enumerate(arrays.items()):
+        for c in range(n_cols):
+            ax = axes[r, c]
+            ax.set_xticks([])
+            ax.set_yticks([])
+            if c < len(a):
+                ax.imshow(a[c, top:top + h, left:left + w], cmap="gray", vmin=0, vmax=1, interpolation="nearest")
+            else:
+                ax.set_visible(False)
+        axes[r, 0].set_ylabel(label, fontsize=8, rotation=0, ha="right", va="center")
+    if title:
+        fig.suptitle(title, fontsize=9)
+    return fig
+
+
+def checkerboard_figure(images: dict, n_tiles: int = 3, size: float = 1.5):
+    """One row per decoder: ``n_tiles`` of its images drawn large, then their mean log power spectrum (§5).
+
+    ``images`` maps a row label to images (N, 1, H, W) in [0, 1]. A grid pattern shows as bright isolated dots in
+    the spectrum, away from the centre (zero frequency).
+    """
+    from .measures import power_spectrum
+
+    if not (isinstance(images, dict) and images):
+        raise ValueError(f"images must be a non-empty dict of label -> images, got {images!r:.60}.")
+    if not (isinstance(n_tiles, int) and n_tiles >= 1):
+        raise ValueError(f"n_tiles must be a positive int, got {n_tiles!r}.")
+    arrays = {label: _pixels(x, f"images[{label!r}]") for label, x in images.items()}
+    fig, axes = new_figure(len(arrays), n_tiles + 1, figsize=(size * (n_tiles + 1) + 1.9, size * len(arrays) + 0.5),
+                           squeeze=False)
+    for r, (label, a) in enumerate(arrays.items()):
+        for c in range(n_tiles):
+            ax = axes[r, c]
+            if c < len(a):
+                ax.imshow(a[c], cmap="gray", vmin=0, vmax=1, interpolation="nearest")
+            ax.set_xticks([])
+            ax.set_yticks([])
+        axes[r, 0].set_ylabel(label, fontsize=8, rotation=0, ha="right", va="center")
+        spectrum = np.log10(power_spectrum(a) + 1e-6)
+        h, w = spectrum.shape
+        ax = axes[r, -1]
+        im = ax.imshow(spectrum, cmap="magma", extent=(-w // 2 - 0.5, w - w // 2 - 0.5, h - h // 2 - 0.5, -h // 2 - 0.5))
+        ax.set_xticks([-w // 2, 0, w // 4, w // 2 - 1])
+        ax.set_yticks([-h // 2, 0, h // 4])
+        ax.tick_params(labelsize=7)
+        cbar = fig.colorbar(im, ax=ax, shrink=0.85)
+        cbar.ax.tick_params(labelsize=7)
+        cbar.set_label("log10 power", fontsize=7)
+        if r == 0:
+            ax.set_title("mean power spectrum\n(frequency, cycles per image)", fontsize=8)
+    return fig

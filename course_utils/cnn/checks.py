@@ -137,3 +137,88 @@ def check_residual_block(block_cls) -> bool:
             return report(RESIDUAL, False, f"with every conv weight at zero and every batch-norm shift at {shift:g}, F(x) = "
                                            f"{shift:g} everywhere, so the block should give {want}; add x to F(x), then apply one ReLU.")
     return report(RESIDUAL, True, "shape kept, and with F = 0 the block reduces to relu(x): the skip connection carries the input.")
+
+
+SAME_PADDING, DOWN_BLOCK = "'same' padding with dilation", "downsampling residual block"
+
+
+@exercise(SAME_PADDING)
+def check_same_padding(fn) -> bool:
+    """Exercise 01.1: ``fn(k, d)`` returns the padding p that keeps the size at stride 1, or None if none exists."""
+    if not callable(fn):
+        return report(SAME_PADDING, False, f"expected a function same_padding(k, d), got {type(fn).__name__}.")
+    cases = sorted(itertools.product([1, 2, 3, 4, 5, 7], [1, 2, 3, 4]), key=lambda c: c[0] % 2 == 0)  # odd kernels first
+    for k, d in cases:
+        got = fn(k, d)
+        exists = d * (k - 1) % 2 == 0
+        where = f"for k={k}, d={d}"
+        if not exists:
+            if got is not None:
+                return report(SAME_PADDING, False, f"{where} the kernel spans d*(k-1)+1 = {d * (k - 1) + 1} pixels, an even "
+                                                   f"number, so no symmetric padding keeps the size; return None, not {got!r}.")
+            continue
+        if isinstance(got, float):
+            return report(SAME_PADDING, False, f"{where} yours returned {got!r}, a float; use // (padding counts whole pixels).")
+        if got is None or isinstance(got, bool) or not isinstance(got, int | np.integer):
+            return report(SAME_PADDING, False, f"{where} 'same' padding exists, but yours returned {got!r}; return an int.")
+        sizes = {h: _torch_size(h, k, 1, int(got), d) if h + 2 * got >= d * (k - 1) + 1 else None for h in (9, 16, 28)}
+        if any(size != h for h, size in sizes.items()):
+            truth = d * (k - 1) // 2
+            hint = (" That is (k-1)//2, the answer without dilation: a dilated kernel spans d*(k-1)+1 pixels."
+                    if got == (k - 1) // 2 and d > 1 else "")
+            return report(SAME_PADDING, False, f"{where} padding {got} turns a 28-pixel input into {sizes[28]} pixels, "
+                                               f"not 28; it should be {truth}.{hint}")
+    return report(SAME_PADDING, True, f"keeps the size (checked with F.conv2d) or returns None, for {len(cases)} (k, d) pairs.")
+
+
+@exercise(DOWN_BLOCK)
+def check_down_block(block_cls) -> bool:
+    """Exercise 01.3: ``block_cls(c)`` maps (B, c, H, W) to (B, 2c, H/2, W/2) as relu(F(x) + P(x)), where F is a
+    stride-2 3x3 conv-BN-ReLU-3x3 conv-BN and the shortcut P a 1x1 stride-2 conv followed by batch norm."""
+    if isinstance(block_cls, nn.Module):
+        return report(DOWN_BLOCK, False, "pass the class itself (DownBlock), not an instance such as DownBlock(8).")
+    if not callable(block_cls):
+        return report(DOWN_BLOCK, False, f"expected a class DownBlock(in_channels), got {type(block_cls).__name__}.")
+    block = block_cls(8)
+    if not isinstance(block, nn.Module):
+        return report(DOWN_BLOCK, False, f"DownBlock(8) must build an nn.Module, got {type(block).__name__}.")
+    convs = [m for m in block.modules() if isinstance(m, nn.Conv2d)]
+    ones = [m for m in convs if m.kernel_size == (1, 1)]
+    if not ones:
+        return report(DOWN_BLOCK, False, "no 1×1 convolution found: x has 8 channels at 10×10 but F(x) has 16 at 5×5, so the "
+                                         "shortcut needs a 1×1 conv with 16 filters and stride 2 to match it.")
+    if any(m.stride != (2, 2) for m in ones):
+        return report(DOWN_BLOCK, False, "the 1×1 shortcut conv must have stride=2, or its output keeps the input's size.")
+    x = torch.randn(4, 8, 10, 10, generator=torch.Generator().manual_seed(0))
+    try:
+        with eval_mode(block):
+            out = block(x)
+    except RuntimeError as err:
+        return report(DOWN_BLOCK, False, f"DownBlock(8) on a (4, 8, 10, 10) batch raised: {err}. Do F(x) and the shortcut "
+                                         "have the same shape (16 channels, 5×5)?")
+    if not isinstance(out, torch.Tensor) or tuple(out.shape) != (4, 16, 5, 5):
+        got = tuple(out.shape) if isinstance(out, torch.Tensor) else type(out).__name__
+        return report(DOWN_BLOCK, False, f"a (4, 8, 10, 10) input must give (4, 16, 5, 5): channels ×2, size ÷2; got {got}.")
+    shortcut, main = ones[0], [m for m in convs if m.kernel_size == (3, 3)]
+    if len(main) < 2:
+        return report(DOWN_BLOCK, False, f"F needs two 3×3 convolutions; found {len(main)}.")
+    with torch.no_grad():  # zero F: the block must reduce to relu(BN(1x1 conv(x))); check the shortcut alone
+        for m in main:
+            m.weight.zero_()
+            if m.bias is not None:
+                m.bias.zero_()
+        norms = [m for m in block.modules() if isinstance(m, nn.BatchNorm2d)]
+        with eval_mode(block):
+            out = block(x)
+            projected = F.conv2d(x, shortcut.weight, shortcut.bias, stride=2)
+            candidates = [projected] + [bn(projected) for bn in norms if bn.num_features == 16]
+    if torch.allclose(out, torch.zeros_like(out)) and any(not torch.allclose(torch.relu(c), torch.zeros_like(c)) for c in candidates):
+        return report(DOWN_BLOCK, False, "with F's convs at zero the block outputs zeros: the shortcut is never added (F(x) + P(x)).")
+    if not any(torch.allclose(out, torch.relu(c + b), atol=1e-5) for c in candidates
+               for b in [0] + [bn.bias.view(1, -1, 1, 1) for bn in norms if bn.num_features == 16]):
+        if any(torch.allclose(out, c, atol=1e-5) for c in candidates):
+            return report(DOWN_BLOCK, False, "with F at zero the block returns the shortcut without the final ReLU; apply relu "
+                                             "after adding the two paths.")
+        return report(DOWN_BLOCK, False, "with F's convs at zero the block should give relu(shortcut(x) + F's last batch-norm "
+                                         "shift); add F(x) and the projected x, then apply one ReLU.")
+    return report(DOWN_BLOCK, True, "channels ×2 and size ÷2, with a 1×1 stride-2 projection shortcut added before the ReLU.")

@@ -9,7 +9,6 @@ Each widget is a ``widgets.View`` whose figure's artists are updated in place (`
 
 from __future__ import annotations
 
-import io
 from collections.abc import Sequence
 
 import numpy as np
@@ -18,7 +17,7 @@ from matplotlib.patches import Rectangle
 
 from ..plotting import new_figure
 from ..train import eval_mode
-from ..widgets import View, controls_view, render_frames
+from ..widgets import View, controls_view
 
 # The conv-arithmetic view's slider ranges (the static figure accepts any setting that has an output).
 RANGES = {"size": (3, 12), "kernel": (1, 5), "stride": (1, 3), "padding": (0, 3), "dilation": (1, 3)}
@@ -123,28 +122,148 @@ def conv_arithmetic_view(size=7, kernel=3, stride=2, padding=1, dilation=1) -> V
     return view.add("play", w.HBox([play, w.Label("animate the window")]), where="top")
 
 
-def conv_arithmetic_figure(size=7, kernel=3, stride=2, padding=1, dilation=1, positions=(0, 1, 2, 4)):
-    """Static twin of ``conv_arithmetic_view``: the same diagram at a few output positions, side by side."""
-    from matplotlib.image import imread
-
+def conv_arithmetic_figure(size=7, kernel=3, stride=2, padding=1, dilation=1, positions=(0, 1, 3, 4)):
+    """Static twin of ``conv_arithmetic_view``, drawn at readable size: one padded-input grid per output position
+    (pixel grid lines, padded cells hatched, the kernel's taps in red) and the output grid with those positions
+    numbered; the formula with these numbers is the caption (``fig.texts[-1]``)."""
     _check_setting(False, size=size, kernel=kernel, stride=stride, padding=padding, dilation=dilation)
     span = dilation * (kernel - 1) + 1
     if size + 2 * padding < span:
         raise ValueError(f"kernel={kernel} with dilation={dilation} spans {span} pixels, more than the padded input "
                          f"(size + 2·padding = {size + 2 * padding}): this setting has no output.")
-    count = conv_output_size(size, kernel, stride, padding, dilation) ** 2
+    out = conv_output_size(size, kernel, stride, padding, dilation)
     if not (isinstance(positions, tuple | list) and positions
-            and all(isinstance(p, int) and not isinstance(p, bool) and 0 <= p < count for p in positions)):
-        raise ValueError(f"positions must be a non-empty list of output positions in 0..{count - 1}, got {positions!r}.")
-    diagram = ConvDiagram()
-    frames = render_frames(diagram.fig, lambda i: diagram.draw(size, kernel, stride, padding, dilation, positions[i]),
-                           len(positions), dpi=60)
-    fig, axes = new_figure(1, len(frames), figsize=(3.4 * len(frames), 1.9))
-    for ax, png, pos in zip(np.atleast_1d(axes), frames, positions):
-        ax.imshow(imread(io.BytesIO(png)))
+            and all(isinstance(p, int) and not isinstance(p, bool) and 0 <= p < out * out for p in positions)):
+        raise ValueError(f"positions must be a non-empty list of output positions in 0..{out * out - 1}, got {positions!r}.")
+    full = size + 2 * padding
+    n = len(positions)
+    fig, axes = new_figure(1, n + 1, figsize=(2.1 * n + 1.7, 3.1), width_ratios=[1] * n + [0.75])
+    for ax, pos in zip(axes[:n], positions):
+        r, c = divmod(pos, out)
+        top, left = r * stride, c * stride
+        for i in range(full):
+            for j in range(full):
+                pad = not (padding <= i < padding + size and padding <= j < padding + size)
+                ax.add_patch(Rectangle((j, i), 1, 1, fc="0.93" if pad else "#cfe0f3", ec="0.55", lw=0.6,
+                                       hatch="///" if pad else None))
+        for u in range(kernel):
+            for v in range(kernel):
+                ax.add_patch(Rectangle((left + v * dilation + 0.15, top + u * dilation + 0.15), 0.7, 0.7, fc="crimson", ec="none"))
+        ax.add_patch(Rectangle((left, top), span, span, fill=False, ec="crimson", lw=2))
+        ax.set(xlim=(0, full), ylim=(full, 0), aspect="equal", xticks=[], yticks=[])
+        ax.set_title(f"output ({r}, {c}) = position {pos}\nreads rows {top}–{top + span - 1}, cols {left}–{left + span - 1}",
+                     fontsize=9)
+    ax = axes[n]
+    for i in range(out):
+        for j in range(out):
+            ax.add_patch(Rectangle((j, i), 1, 1, fc="#fbd9b5", ec="0.4", lw=0.8))
+    for pos in positions:
+        r, c = divmod(pos, out)
+        ax.add_patch(Rectangle((c, r), 1, 1, fc="crimson", ec="0.4", lw=0.8))
+        ax.text(c + 0.5, r + 0.5, str(pos), ha="center", va="center", color="white", fontsize=10, weight="bold")
+    ax.set(xlim=(0, out), ylim=(out, 0), aspect="equal", xticks=[], yticks=[])
+    ax.set_title(f"output {out}×{out}\n(numbered: the positions drawn)", fontsize=9)
+    fig.suptitle(f"input {size}×{size} (blue) padded by {padding} (hatched) to {full}×{full}; kernel {kernel}×{kernel}, "
+                 f"stride {stride}, dilation {dilation}", fontsize=10)
+    fig.supxlabel(f"H_out = floor((H + 2p − d(k−1) − 1) / s) + 1 = floor(({size} + 2·{padding} − {dilation}·({kernel}−1) − 1)"
+                  f" / {stride}) + 1 = {out}", fontsize=10)
+    return fig
+
+
+def receptive_field(layers) -> list[tuple[int, int]]:
+    """Receptive field and jump after each layer of a stack, given as ``[(kernel, stride[, dilation]), ...]``.
+
+    Returns ``[(r, j), ...]``: a unit after layer l sees an r×r window of input pixels, and neighbouring units are
+    j input pixels apart (r grows by d·(k−1)·j_previous, j is multiplied by the stride). Pooling counts as a layer.
+    """
+    if isinstance(layers, str) or not isinstance(layers, Sequence) or not layers:
+        raise ValueError(f"layers must be a non-empty list of (kernel, stride) or (kernel, stride, dilation) tuples, got {layers!r}.")
+    r, j, out = 1, 1, []
+    for i, layer in enumerate(layers):
+        ok = isinstance(layer, tuple | list) and len(layer) in (2, 3) and all(
+            isinstance(v, int | np.integer) and not isinstance(v, bool) and v >= 1 for v in layer)
+        if not ok:
+            raise ValueError(f"layers[{i}] must be (kernel, stride) or (kernel, stride, dilation) with ints >= 1, got {layer!r}.")
+        k, s, d = (*layer, 1)[:3]
+        r, j = r + d * (k - 1) * j, j * s
+        out.append((int(r), int(j)))
+    return out
+
+
+def receptive_field_figure(image: torch.Tensor, fields: dict, centre=(14, 14)):
+    """Draw each receptive field in ``fields`` ({label: size r}) as a square centred on ``centre`` over ``image``."""
+    if not isinstance(image, torch.Tensor) or image.dim() != 3 or image.shape[0] != 1:
+        raise ValueError(f"image must be one grey image shaped (1, H, W), got "
+                         f"{tuple(image.shape) if isinstance(image, torch.Tensor) else type(image).__name__}.")
+    if not isinstance(fields, dict) or not fields or not all(isinstance(r, int) and r >= 1 for r in fields.values()):
+        raise ValueError(f"fields must be a non-empty dict {{label: receptive field size (int >= 1)}}, got {fields!r}.")
+    fig, ax = new_figure(figsize=(4.6, 3.6))
+    ax.imshow(image[0].cpu().numpy(), cmap="gray", extent=(0, image.shape[2], image.shape[1], 0))
+    colours = ["#1b9e77", "#d95f02", "#7570b3", "#e7298a", "#66a61e"]
+    cy, cx = centre
+    for (label, r), colour in zip(fields.items(), colours * 4):
+        ax.add_patch(Rectangle((cx - r / 2, cy - r / 2), r, r, fill=False, ec=colour, lw=2.2, label=f"{label}: {r}×{r}"))
+    ax.set(xlim=(-4, image.shape[2] + 4), ylim=(image.shape[1] + 4, -4), xticks=[], yticks=[],
+           title="receptive field of one unit at the image centre")
+    ax.legend(fontsize=8, loc="center left", bbox_to_anchor=(1.0, 0.5))
+    return fig
+
+
+def plot_filters_signed(weight: torch.Tensor, ncols: int = 8, title: str = "", size: float = 0.9):
+    """First-layer filters (out, 1, k, k) on one shared, symmetric colour scale (red +, blue −), with a colourbar."""
+    if not isinstance(weight, torch.Tensor) or weight.dim() != 4 or weight.shape[1] != 1:
+        raise ValueError(f"weight must be a conv weight shaped (out, 1, k, k), got "
+                         f"{tuple(weight.shape) if isinstance(weight, torch.Tensor) else type(weight).__name__}.")
+    w = weight.detach().float().cpu()[:, 0]
+    limit = float(w.abs().max()) or 1.0
+    nrows = -(-len(w) // ncols)
+    fig, axes = new_figure(nrows, ncols, figsize=(size * ncols + 0.8, size * nrows + 0.5), squeeze=False)
+    for i, ax in enumerate(axes.flat):
         ax.set_axis_off()
-        ax.set_title(f"output position {pos}", fontsize=8)
-    fig.suptitle(f"input {size}, kernel {kernel}, stride {stride}, padding {padding}, dilation {dilation}", fontsize=9)
+        if i < len(w):
+            im = ax.imshow(w[i].numpy(), cmap="RdBu_r", vmin=-limit, vmax=limit)
+    fig.colorbar(im, ax=axes, shrink=0.8, label="weight")
+    fig.suptitle(title, fontsize=10)
+    return fig
+
+
+def plot_feature_map_grid(maps: dict, index: int = 0, n_channels: int = 8, title: str = ""):
+    """One row per layer: the first ``n_channels`` maps of image ``index``, one colour scale per row (colourbar)."""
+    if not isinstance(maps, dict) or not maps:
+        raise ValueError(f"maps must be a non-empty dict {{layer name: (B, C, H, W) tensor}}, got {maps!r}.")
+    for name, m in maps.items():
+        if not isinstance(m, torch.Tensor) or m.dim() != 4 or m.shape[1] < n_channels or not 0 <= index < len(m):
+            raise ValueError(f"maps[{name!r}] must be (B, C >= {n_channels}, H, W) with image {index} in it, got "
+                             f"{tuple(m.shape) if isinstance(m, torch.Tensor) else type(m).__name__}.")
+    fig, axes = new_figure(len(maps), n_channels, figsize=(1.0 * n_channels + 1.6, 1.15 * len(maps) + 0.5), squeeze=False)
+    for row, (name, m) in zip(axes, maps.items()):
+        stack = m[index, :n_channels].float()
+        lo, hi = float(stack.min()), float(stack.max()) + 1e-6
+        for ch, ax in enumerate(row):
+            im = ax.imshow(stack[ch].numpy(), cmap="viridis", vmin=lo, vmax=hi)
+            ax.set_xticks([])
+            ax.set_yticks([])
+        row[0].set_ylabel(name, fontsize=8, rotation=0, ha="right", va="center")
+        fig.colorbar(im, ax=list(row), shrink=0.9, pad=0.01)
+    fig.suptitle(title, fontsize=10)
+    return fig
+
+
+def plot_training(history, title: str):
+    """Loss and accuracy per epoch of ``recipe.train_classifier``'s History: training (running averages during
+    each epoch, with augmentation and dropout on) against the test set (measured after the epoch)."""
+    if not (hasattr(history, "keys") and all(k in history.keys() for k in ("train_loss", "val_loss", "train_acc", "val_acc"))):
+        raise ValueError("history must be the History of recipe.train_classifier (train_/val_ loss and acc per epoch).")
+    if not isinstance(title, str) or not title:
+        raise ValueError("title must name the model, e.g. 'CNN 32-64-128'.")
+    fig, (ax_loss, ax_acc) = new_figure(1, 2, figsize=(8, 3))
+    epochs = history["epoch"]
+    for ax, key, label in ((ax_loss, "loss", "loss (cross-entropy with label smoothing)"), (ax_acc, "acc", "accuracy")):
+        ax.plot(epochs, history[f"train_{key}"], "o-", color="#1f77b4", label="training set (running, during the epoch)")
+        ax.plot(epochs, history[f"val_{key}"], "s--", color="#d62728", label="test set (after the epoch)")
+        ax.set(xlabel="epoch", ylabel=label)
+        ax.legend(fontsize=8)
+    fig.suptitle(title, fontsize=10)
     return fig
 
 

@@ -1,6 +1,7 @@
 """Chapter 04's exercise checks: call one on your answer, read "passed" or a specific hint.
 
-Introduced in chapter 04 (exercises 04.1-04.3 at the end of 04_gan). Each check returns True/False and prints one
+Introduced in chapter 04 (exercises 04.1-04.3 at the end of 04_gan: the non-saturating loss, the R1 gradient penalty,
+the Fréchet floor against the sample size; the toy-ring and spectral-norm checks served earlier versions). Each check returns True/False and prints one
 line; ``course_utils.checks.exercise`` turns a missing answer, ``NotImplementedError`` or any error raised while
 checking into a printed hint, so a check never crashes.
 """
@@ -120,3 +121,94 @@ def check_spectral_discriminator(model: nn.Module) -> bool:
                                     "(is every parametrization a spectral norm?).")
     return report(title, True, f"{len(layers)} spectrally normalized layers, no batch norm, largest singular values "
                                f"{', '.join(f'{s:.2f}' for s in sigmas)}.")
+
+
+class _Quadratic(nn.Module):
+    """f(x) = ½ |x|² per sample (plus a learnable scale ``a``): its input gradient is a * x, known exactly."""
+
+    def __init__(self):
+        super().__init__()
+        self.a = nn.Parameter(torch.tensor(1.0))
+
+    def forward(self, x):
+        return 0.5 * self.a * x.flatten(1).pow(2).sum(1, keepdim=True)
+
+
+@exercise("R1 gradient penalty")
+def check_r1_penalty(fn) -> bool:
+    """Exercise 04.2: ``fn(D, real)`` = mean over the batch of |grad_x D(x)|², at the real samples, differentiable in D."""
+    title = "R1 gradient penalty"
+    if not callable(fn):
+        return report(title, False, f"pass your function r1_penalty itself, not {type(fn).__name__}.")
+    torch.manual_seed(0)
+    linear = nn.Linear(5, 1)
+    real = torch.randn(8, 5)
+    w2 = linear.weight.detach().pow(2).sum()
+    got, failed = attempt(title, fn, linear, real.clone())
+    if failed is not None:
+        return failed
+    if not isinstance(got, torch.Tensor) or got.numel() != 1:
+        return report(title, False, f"return one number (a 0-d tensor, the mean over the batch), got {_shape(got)}.")
+    value = got.detach().float()
+    if torch.allclose(value, w2.sqrt(), atol=1e-4):
+        return report(title, False, "that is the gradient norm |grad|; R1 uses its square, |grad|².")
+    if torch.allclose(value, len(real) * w2, atol=1e-3):
+        return report(title, False, "average over the batch (mean of one squared norm per sample), do not sum, and do not take "
+                                    "one norm of the whole batch's gradient.")
+    if not torch.allclose(value, w2, atol=1e-4):
+        return report(title, False, f"for a linear D(x) = w·x + b every gradient is w, so the penalty is |w|² = {w2.item():.4f}; "
+                                    f"got {value.item():.4f}.")
+    if not got.requires_grad:
+        return report(title, False, "the penalty has no gradient with respect to D's weights, so training could not reduce it: "
+                                    "call torch.autograd.grad(..., create_graph=True).")
+    (g,) = torch.autograd.grad(got, linear.weight, allow_unused=True)
+    if g is None or not torch.allclose(g, 2 * linear.weight.detach(), atol=1e-4):
+        return report(title, False, "the penalty's gradient with respect to D's weights is wrong; keep the graph of the input "
+                                    "gradient (create_graph=True) and do not detach it.")
+    quad = _Quadratic()
+    x = torch.randn(16, 1, 4, 4)
+    got, failed = attempt(title, fn, quad, x.clone())
+    if failed is not None:
+        return failed
+    want = x.flatten(1).pow(2).sum(1).mean()
+    if not torch.allclose(got.detach().float(), want, atol=1e-4):
+        return report(title, False, f"for D(x) = ½|x|² on images the gradient is x itself, so the penalty is mean |x|² = "
+                                    f"{want.item():.4f}; got {float(got.detach()):.4f}. Take one norm per sample over all its pixels "
+                                    "(flatten(1)), at the real images themselves.")
+    return report(title, True, "mean squared input-gradient norm at the real samples, with a graph that reaches D's weights.")
+
+
+@exercise("Fréchet floor")
+def check_frechet_floor(fn) -> bool:
+    """Exercise 04.3: ``fn(features, n)`` = Fréchet distance between rows [0, n) and [n, 2n); refuses 2n > len(features)."""
+    title = "Fréchet floor"
+    if not callable(fn):
+        return report(title, False, f"pass your function frechet_floor itself, not {type(fn).__name__}.")
+    g = torch.Generator().manual_seed(0)
+    feats = torch.randn(600, 6, generator=g) @ torch.randn(6, 6, generator=g) + torch.arange(600.0)[:, None] / 300
+    for n in (50, 300):
+        got, failed = attempt(title, fn, feats, n)
+        if failed is not None:
+            return failed
+        try:
+            got = float(got)
+        except (TypeError, ValueError):
+            return report(title, False, f"return one number (a float), got {_shape(got)}.")
+        want = evaluation.frechet_distance(feats[:n], feats[n:2 * n])
+        if abs(got) < 1e-6:
+            return report(title, False, "got 0: both halves are the same rows; take rows [0, n) and [n, 2n).")
+        if abs(got - evaluation.frechet_distance(feats[: n // 2], feats[n // 2 : n])) < 1e-6 * max(1, abs(got)):
+            return report(title, False, "each half must hold n samples (rows [0, n) and [n, 2n)), not n / 2.")
+        if abs(got - want) > 1e-6 * max(1.0, want):
+            return report(title, False, f"for n = {n} expected the distance between rows [0, {n}) and [{n}, {2 * n}), "
+                                        f"{want:.4f}; got {got:.4f} (use evaluation.frechet_distance).")
+    try:
+        fn(feats, 301)
+    except ValueError:
+        pass
+    except Exception as err:  # noqa: BLE001 - a wrong kind of refusal is a hint too
+        return report(title, False, f"n = 301 of 600 rows should raise ValueError (the halves would overlap), not "
+                                    f"{type(err).__name__}.")
+    else:
+        return report(title, False, "n = 301 of 600 rows leaves no room for two disjoint halves: raise a ValueError that says so.")
+    return report(title, True, "distance between two disjoint halves of n samples, and a clear refusal when 2n is too many.")

@@ -10,6 +10,7 @@ same sample size. 04_gan §7 writes ``scores`` out as its ``evaluate`` (plus the
 - ``class_coverage``: which classes a classifier sees among samples; ``embed`` / ``scores``: both for images.
 - ``fit_classifier`` / ``fashion_classifier``: the evaluation CNN (chapter 01's recipe; checkpoint ``fashion_classifier``).
 - ``ring_centers`` / ``ring_of_gaussians`` / ``count_modes``: the 2-D toy distribution and the modes a sample covers.
+- ``earth_movers_distance``: the exact Wasserstein-1 distance between two equal-size point clouds (an optimal matching).
 """
 
 from __future__ import annotations
@@ -268,3 +269,21 @@ def count_modes(samples: torch.Tensor, centers: torch.Tensor, max_dist: float, m
     near = dist <= max_dist
     counts = torch.bincount(nearest[near], minlength=len(c)).numpy()
     return ModeCount(counts=counts, covered=int((counts >= min_share * len(x)).sum()), quality=float(near.float().mean()))
+
+
+def earth_movers_distance(a: torch.Tensor, b: torch.Tensor) -> float:
+    """Exact Wasserstein-1 (earth mover's) distance between two clouds of N points each: the mean length of an optimal
+    one-to-one matching (``scipy.optimize.linear_sum_assignment`` on the Euclidean distances). Used in 04_gan §6 to
+    check the WGAN critic's estimate; cost grows as N³, so keep N to a few thousand."""
+    from scipy.optimize import linear_sum_assignment
+
+    x, y = (torch.as_tensor(v).detach().cpu().double() for v in (a, b))
+    for name, v in (("a", x), ("b", y)):
+        if v.dim() != 2 or len(v) == 0 or not torch.isfinite(v).all():
+            raise ValueError(f"{name} must be a non-empty, finite (N, dim) tensor of points, got shape {tuple(v.shape)}.")
+    if x.shape != y.shape:
+        raise ValueError(f"a and b must hold the same number of points of the same dimension, got {tuple(x.shape)} and "
+                         f"{tuple(y.shape)}.")
+    cost = torch.cdist(x, y).numpy()
+    rows, cols = linear_sum_assignment(cost)
+    return float(cost[rows, cols].mean())

@@ -6,7 +6,8 @@ this chapter's generator through ``pretrained_generator()``.
 
 - ``gan_step`` (saturating or non-saturating loss) / ``wgan_gp_step`` (critic + gradient penalty): each returns a
   ``step(model, batch, optimizer)`` for ``train.fit``; ``model`` is a ``models.GAN``, ``optimizer`` ``{"G": ..., "D": ...}``.
-- ``SampleGrids`` / ``BatchLog``: callbacks that keep G's output for fixed z, and every batch's logs.
+- ``SampleGrids`` / ``BatchLog`` / ``CriticEstimate``: callbacks that keep G's output for fixed z, every batch's logs,
+  and a Wasserstein critic's estimate on fixed data (04_gan §6).
 - ``VARIANTS`` / ``make_gan`` / ``fit_variant`` / ``load_variant``: the DCGAN, WGAN-GP and SN-GAN recipes, trained
   through ``train.fit``; ``CHECKPOINTS`` makes them for ``python scripts/make_checkpoints.py gan_dcgan ...``.
 """
@@ -120,6 +121,28 @@ class SampleGrids(train.Callback):
     def on_train_end(self, model, history):
         if not self.steps or self.steps[-1] != self.batches:
             self.snapshot(model)
+
+
+class CriticEstimate(SampleGrids):
+    """``SampleGrids`` that also records the critic's Wasserstein estimate E f(x) - E f(G(z)) on fixed data.
+
+    ``real`` (N, ...) are fixed real samples; ``estimates[i]`` is the gap in mean critic score after ``steps[i]``
+    batches, measured on ``frames[i]``, the samples G(z_fixed) kept at that moment (04_gan §6).
+    """
+
+    def __init__(self, real: torch.Tensor, z_fixed: torch.Tensor, every: int):
+        if not isinstance(real, torch.Tensor) or real.dim() < 2 or len(real) == 0:
+            raise ValueError(f"real must be a non-empty tensor with one row per sample, got {_describe(real)}.")
+        super().__init__(z_fixed, every)
+        self.real = real
+        self.estimates: list[float] = []
+
+    def snapshot(self, model) -> None:
+        super().snapshot(model)
+        with train.eval_mode(model), torch.no_grad():
+            device = next(model.parameters()).device
+            gap = model.D(self.real.to(device)).mean() - model.D(self.frames[-1].to(device)).mean()  # the W1 estimate
+        self.estimates.append(gap.item())
 
 
 class BatchLog(train.Callback):

@@ -32,11 +32,12 @@ def to_unit(images: torch.Tensor) -> torch.Tensor:
 
 # ---------------------------------------------------------------- the toy GAN
 
-def ring_snapshots_figure(real: torch.Tensor, runs: dict, centers: torch.Tensor, max_cols: int = 6, size: float = 1.9):
+def ring_snapshots_figure(real: torch.Tensor, runs: dict, centers: torch.Tensor, max_cols: int = 7, size: float = 1.7):
     """Rows of scatter plots: for each run ``{label: (frames, steps)}``, generated points (red) over real ones (grey).
 
     ``frames`` is a list of (N, 2) samples taken after ``steps[i]`` training steps; at most ``max_cols`` evenly
-    spaced snapshots per row are drawn (always including the last).
+    spaced snapshots per row are drawn (always including the last). The axes are wide enough for the ring and for
+    (almost) every generated point, so a clump that leaves the ring stays in view.
     """
     if not isinstance(runs, dict) or not runs:
         raise ValueError("runs must be a non-empty dict of runs, e.g. {'working': (frames, steps)}.")
@@ -46,11 +47,16 @@ def ring_snapshots_figure(real: torch.Tensor, runs: dict, centers: torch.Tensor,
             raise ValueError(f"{name} must be a non-empty (N, 2) tensor of points, got shape {tuple(points.shape)}.")
     n_cols = min(max_cols, max(len(frames) for frames, _ in runs.values()))
     fig, axes = new_figure(len(runs), n_cols, figsize=(size * n_cols, size * len(runs) + 0.2), squeeze=False)
-    lim = float(centers.abs().max()) * 1.5
-    for r, (label, (frames, steps)) in enumerate(runs.items()):
+    picked = {}
+    for label, (frames, steps) in runs.items():
         if len(frames) != len(steps):
             raise ValueError(f"run {label!r} has {len(frames)} frames but {len(steps)} step counts.")
-        picks = np.unique(np.linspace(0, len(frames) - 1, n_cols).round().astype(int))
+        picked[label] = np.unique(np.linspace(0, len(frames) - 1, n_cols).round().astype(int))
+    shown = torch.cat([torch.as_tensor(frames[i]).cpu().float() for label, (frames, _) in runs.items()
+                       for i in picked[label]])
+    lim = max(float(centers.abs().max()) * 1.5, 1.08 * float(torch.quantile(shown.abs().max(dim=1).values, 0.995)))
+    for r, (label, (frames, steps)) in enumerate(runs.items()):
+        picks = picked[label]
         for c, ax in enumerate(axes[r]):
             ax.set_xticks([])
             ax.set_yticks([])
@@ -68,10 +74,18 @@ def ring_snapshots_figure(real: torch.Tensor, runs: dict, centers: torch.Tensor,
     return fig
 
 
-def training_curves_figure(logs: dict, keys=("d_loss", "g_loss"), smooth: int = 25, size=(9.0, 2.6)):
-    """Per-batch curves of several runs ``{label: {"d_loss": [...], ...}}``, one panel per run, smoothed by a moving mean."""
+def training_curves_figure(logs: dict, keys=("d_loss", "g_loss"), smooth: int = 25, size=(9.0, 2.6),
+                           references: dict | None = None):
+    """Per-batch curves of several runs ``{label: {"d_loss": [...], ...}}``, one panel per run, smoothed by a moving mean.
+
+    ``references`` ``{key: (value, name)}`` draws a dashed line at ``value`` in the colour of curve ``key``, e.g.
+    ``{"d_loss": (math.log(4), "log 4")}``: the value that curve takes when D answers ½ everywhere.
+    """
     if not isinstance(logs, dict) or not logs:
         raise ValueError("logs must be a non-empty dict {label: {'d_loss': [...], ...}} (BatchLog().logs of each run).")
+    references = {} if references is None else references
+    if not isinstance(references, dict) or any(k not in keys for k in references):
+        raise ValueError(f"references must be a dict {{key: (value, name)}} with keys among {tuple(keys)}, got {references!r}.")
     fig, axes = new_figure(1, len(logs), figsize=size, squeeze=False)
     for ax, (label, log) in zip(axes[0], logs.items()):
         for k in keys:
@@ -79,7 +93,10 @@ def training_curves_figure(logs: dict, keys=("d_loss", "g_loss"), smooth: int = 
                 raise ValueError(f"run {label!r} has no {k!r}; it logged {sorted(log)}.")
             v = np.asarray(log[k], dtype=float)
             w = max(1, min(smooth, len(v)))
-            ax.plot(np.convolve(v, np.ones(w) / w, mode="valid"), label=k, lw=1)
+            (line,) = ax.plot(np.convolve(v, np.ones(w) / w, mode="valid"), label=k, lw=1)
+            if k in references:
+                value, name = references[k]
+                ax.axhline(value, color=line.get_color(), ls="--", lw=0.9, label=f"{name} (D = ½ everywhere)")
         ax.set(title=label, xlabel="training step")
         ax.title.set_fontsize(9)
         ax.grid(alpha=0.3)
@@ -115,6 +132,11 @@ def class_shares_figure(shares: dict, classes, min_share: float | None = None):
         if s.shape != (len(classes),):
             raise ValueError(f"shares of {label!r} must have one entry per class in classes ({len(classes)}), got {s.shape}.")
         ax.bar(x + (i - (len(shares) - 1) / 2) * width, s, width, label=label)
+        if min_share is not None:  # name every bar under the coverage line: a class this source nearly dropped
+            for j in np.flatnonzero(s < min_share):
+                ax.annotate(f"{label}: {s[j]:.1%}", (x[j] + (i - (len(shares) - 1) / 2) * width, s[j]),
+                            xytext=(0, 22), textcoords="offset points", ha="center", fontsize=7,
+                            arrowprops={"arrowstyle": "->", "lw": 0.7})
     if min_share is not None:
         ax.axhline(min_share, color="black", lw=0.8, ls="--", label=f"covered if ≥ {min_share:.0%}")
     ax.set_xticks(x, classes, rotation=30, ha="right", fontsize=8)
@@ -272,15 +294,82 @@ def interpolation_view(G, num_steps: int = 9, seed: int = 0) -> View:
 
 
 def interpolation_figure(G, num_pairs: int = 3, num_steps: int = 9, seed: int = 0, size: float = 0.8):
-    """Static twin of ``interpolation_view``: ``num_pairs`` rows, each a straight-line path between two random z."""
+    """Static twin of ``interpolation_view``: for each of ``num_pairs`` random pairs of z, a row along the straight
+    line and a row along the great circle (labelled), so the two paths can be compared image by image."""
     _check_generator(G, num_steps=num_steps, num_pairs=num_pairs)
     generator = torch.Generator().manual_seed(seed)
-    fig, axes = new_figure(num_pairs, num_steps, figsize=(size * num_steps, size * num_pairs + 0.3), squeeze=False)
+    fig, axes = new_figure(2 * num_pairs, num_steps, figsize=(size * num_steps + 0.9, size * 2 * num_pairs + 0.3),
+                           squeeze=False)
     for r in range(num_pairs):
         z_a, z_b = torch.randn(2, G.latent_dim, generator=generator)
-        for c, img in enumerate(_decode(G, interpolate(z_a, z_b, num_steps))):
-            axes[r, c].imshow(img, cmap="gray", vmin=0, vmax=1, interpolation="nearest")
-            axes[r, c].set_axis_off()
-            if r == 0:
-                axes[r, c].set_title(f"t = {c / (num_steps - 1):.2f}", fontsize=7)
+        for k, kind in enumerate(("linear", "spherical")):
+            row = axes[2 * r + k]
+            for c, img in enumerate(_decode(G, interpolate(z_a, z_b, num_steps, spherical=kind == "spherical"))):
+                row[c].imshow(img, cmap="gray", vmin=0, vmax=1, interpolation="nearest")
+                row[c].set_xticks([])
+                row[c].set_yticks([])
+                for spine in row[c].spines.values():
+                    spine.set_visible(False)
+                if r == 0 and k == 0:
+                    row[c].set_title(f"t = {c / (num_steps - 1):.2f}", fontsize=7)
+            row[0].set_ylabel(f"pair {r + 1}\n{kind}", fontsize=7, rotation=0, ha="right", va="center")
+    return fig
+
+
+# ---------------------------------------------------------------- the theory, on 1-D densities and the toy ring
+
+def _curve(values, name: str, length: int | None = None) -> np.ndarray:
+    a = np.asarray(values, dtype=float)
+    if a.ndim != 1 or len(a) == 0 or not np.all(np.isfinite(a)) or (length is not None and len(a) != length):
+        want = f"{length} finite numbers" if length is not None else "a non-empty 1-D list of finite numbers"
+        raise ValueError(f"{name} must be {want}, got shape {a.shape}.")
+    return a
+
+
+def discriminator_figure(x, p_data, p_g, d_star, d_trained, size=(6.0, 3.0)):
+    """Goodfellow's 1-D picture: the two densities (left axis) and D* beside a trained D (right axis), on the grid ``x``."""
+    x = _curve(x, "x")
+    curves = {name: _curve(v, name, len(x)) for name, v in
+              (("p_data", p_data), ("p_g", p_g), ("d_star", d_star), ("d_trained", d_trained))}
+    fig, ax = new_figure(figsize=size)
+    ax.fill_between(x, curves["p_data"], color="0.75", label="p_data (data density)")
+    ax.plot(x, curves["p_g"], color="tab:green", lw=1.2, label="p_g (generator density)")
+    ax.set(xlabel="x", ylabel="density")
+    ax2 = ax.twinx()
+    ax2.plot(x, curves["d_star"], color="black", lw=2.2, label="D*(x) = p_data / (p_data + p_g)")
+    ax2.plot(x, curves["d_trained"], color="tab:orange", lw=1.2, ls="--", label="trained D(x)")
+    ax2.set(ylim=(0, 1.05), ylabel="D(x)")
+    handles = ax.get_legend_handles_labels()[0] + ax2.get_legend_handles_labels()[0]
+    ax.legend(handles, [h.get_label() for h in handles], fontsize=7, loc="upper right")
+    ax.set_title("D against a fixed generator (1-D)", fontsize=9)
+    return fig
+
+
+def divergence_figure(shifts, jsd, w1, size=(5.5, 3.0)):
+    """JSD (nats) and Wasserstein-1 distance against how far the generator's distribution is shifted from the data's."""
+    shifts = _curve(shifts, "shifts")
+    jsd, w1 = _curve(jsd, "jsd", len(shifts)), _curve(w1, "w1", len(shifts))
+    fig, ax = new_figure(figsize=size)
+    ax.plot(shifts, jsd, color="tab:blue", label="Jensen–Shannon divergence (nats)")
+    ax.plot(shifts, w1, color="tab:purple", ls="--", label="Wasserstein-1 distance")
+    ax.axhline(np.log(2), color="0.4", lw=0.8, ls=":", label="log 2")
+    ax.set(xlabel="shift θ of the generator's distribution", ylabel="divergence",
+           title="Two narrow distributions pulled apart")
+    ax.title.set_fontsize(9)
+    ax.legend(fontsize=7, loc="upper left")
+    return fig
+
+
+def critic_tracking_figure(steps, estimates, distances, floor: float | None = None, size=(6.0, 3.0)):
+    """A WGAN critic's estimate over training beside an exactly computed distance to the data (same axis)."""
+    steps = _curve(steps, "steps")
+    estimates, distances = _curve(estimates, "estimates", len(steps)), _curve(distances, "distances", len(steps))
+    fig, ax = new_figure(figsize=size)
+    ax.plot(steps, estimates, "o-", color="tab:orange", ms=3, label="critic's estimate E f(x) − E f(G(z))")
+    ax.plot(steps, distances, "s--", color="tab:purple", ms=3, label="exact earth mover's distance (matching)")
+    if floor is not None:
+        ax.axhline(floor, color="0.4", lw=0.8, ls=":", label="real vs real (sampling floor)")
+    ax.set(xlabel="generator update", ylabel="distance to the data", title="WGAN-GP on the toy ring")
+    ax.title.set_fontsize(9)
+    ax.legend(fontsize=7, loc="upper right")
     return fig

@@ -178,6 +178,13 @@ def _describe(value) -> str:
 
 # ---------------------------------------------------------------- sampling
 
+def _check_sample_args(seed_text, num_chars, temperature) -> None:
+    if not (isinstance(seed_text, str) and seed_text and isinstance(num_chars, int) and num_chars >= 0
+            and isinstance(temperature, int | float) and 0 <= temperature < math.inf):
+        raise ValueError(f"sample needs a non-empty seed_text, an int num_chars >= 0 and a finite temperature >= 0, "
+                         f"got seed_text={seed_text!r}, num_chars={num_chars!r}, temperature={temperature!r}.")
+
+
 def sample(model: nn.Module, seed_text: str, num_chars: int = 200, temperature: float = 1.0,
            generator: torch.Generator | None = None) -> str:
     """Generate ``num_chars`` characters after ``seed_text``, one at a time, feeding each back in.
@@ -186,8 +193,7 @@ def sample(model: nn.Module, seed_text: str, num_chars: int = 200, temperature: 
     distribution towards the most likely character, high ones flatten it. ``temperature=0`` means
     always the most likely character (greedy).
     """
-    if not (isinstance(seed_text, str) and seed_text and isinstance(num_chars, int) and num_chars >= 0 and isinstance(temperature, int | float) and 0 <= temperature < math.inf):
-        raise ValueError(f"sample needs a non-empty seed_text, an int num_chars >= 0 and a finite temperature >= 0, got seed_text={seed_text!r}, num_chars={num_chars!r}, temperature={temperature!r}.")
+    _check_sample_args(seed_text, num_chars, temperature)
     with train.eval_mode(model):
         logits, state = model(encode(seed_text)[None])    # (1, T, V): read the seed
         last = logits[0, -1]

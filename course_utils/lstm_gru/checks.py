@@ -128,7 +128,11 @@ def check_is_causal(fn) -> bool:
     cases = [("a one-direction GRU", _Causal(), True), ("a bidirectional LSTM returning (logits, state)", _Bidirectional(), False),
              ("a model that peeks exactly one character ahead", _Peeking(), False)]
     for name, model, truth in cases:
+        model.train()
         got = fn(model)
+        if not model.training:
+            return report(title, False, f"is_causal left {name} in eval mode; it found it in train mode. Switch to eval for "
+                                        "the test and back afterwards (e.g. with train.eval_mode(model)).")
         if not isinstance(got, bool | np.bool_ | torch.Tensor) or (isinstance(got, torch.Tensor) and got.numel() != 1):
             return report(title, False, f"is_causal must return True or False, but for {name} it returned "
                                         f"{type(got).__name__} {got!r:.40}.")

@@ -4,6 +4,8 @@ Introduced in chapter 03 (LSTM and GRU), §4-§5. The tasks come from ``rnn_bptt
 ``recall_task`` (remember the first token over ``distance`` steps) and ``adding_problem`` (add two marked
 numbers in a sequence of ``length`` steps); the model is ``models.LastStepModel``.
 
+- ``recall_model``: a fresh recall classifier for one of ``RECALL_VARIANTS`` (RNN, LSTM, LSTM with its forget
+  gates opened at the start, GRU).
 - ``fit_recall``: chapter 02's recall experiment (written out there as ``train_recall``, ``02_rnn_bptt`` §7 and §10)
   as one call of ``train.fit`` on ``batches.FreshBatches``, clipping in the step; returns the test accuracy.
 - ``fit_adding``: the same for the adding problem, with ``AddingCurve``, a callback that measures the MSE
@@ -27,6 +29,10 @@ from ..batches import FreshBatches
 from . import models
 
 KINDS = ("rnn", "lstm", "gru")
+RECALL_VARIANTS = {"rnn": ("rnn", None), "lstm": ("lstm", None), "lstm_bias3": ("lstm", 3.0), "gru": ("gru", None)}
+"""§4's recall models: (kind, gate_bias) by name; 'lstm_bias3' starts its forget gates at sigmoid(3) = 0.95."""
+RECALL_STEPS, RECALL_BATCH = 500, 128   # chapter 02's budget per recall run: 500 Adam steps of 128 sequences
+ADDING_BATCH = 64
 ADDING_LENGTHS = (50, 100, 200)
 ADDING_STEPS = {50: 3000, 100: 3000, 200: 5000}  # at most this many Adam steps per model, by length (full size)
 ADDING_TARGET_MSE = 1e-3     # ... or until the test MSE falls below this (checked every 100 steps)
@@ -108,7 +114,7 @@ class AddingCurve(train.Callback):
         self.tick = time.perf_counter()
 
 
-def fit_adding(model: nn.Module, length: int, num_steps: int, *, batch_size: int = 64, lr: float = 2e-3,
+def fit_adding(model: nn.Module, length: int, num_steps: int, *, batch_size: int = ADDING_BATCH, lr: float = 2e-3,
                max_norm: float = 1.0, eval_every: int = 100, target_mse: float = 0.0, seed: int = 0) -> dict:
     """Adam with clipping on ``num_steps`` fresh adding-problem batches; returns {'step', 'mse', 'seconds', 'test_mse'}.
 
@@ -124,7 +130,7 @@ def fit_adding(model: nn.Module, length: int, num_steps: int, *, batch_size: int
     return {**curve.curve, "test_mse": adding_mse(model, length)}
 
 
-def fit_recall(model: nn.Module, distance: int, num_steps: int, *, batch_size: int = 128, lr: float = 3e-3,
+def fit_recall(model: nn.Module, distance: int, num_steps: int = RECALL_STEPS, *, batch_size: int = RECALL_BATCH, lr: float = 3e-3,
                max_norm: float = 1.0, seed: int = 0) -> float:
     """Adam with clipping on ``num_steps`` fresh recall batches (chapter 02's experiment); returns the test accuracy."""
     if not all(isinstance(n, int) and n >= 1 for n in (distance, num_steps, batch_size)):
@@ -135,6 +141,14 @@ def fit_recall(model: nn.Module, distance: int, num_steps: int, *, batch_size: i
     X, y = rnn_bptt.tasks.recall_task(2000, distance, generator=torch.Generator().manual_seed(12345))
     with train.eval_mode(model):
         return (model(X).argmax(1) == y).float().mean().item()
+
+
+def recall_model(variant: str) -> models.LastStepModel:
+    """A fresh recall classifier (8 tokens embedded in 16 dimensions, 64 units) for a name of ``RECALL_VARIANTS``."""
+    if variant not in RECALL_VARIANTS:
+        raise ValueError(f"variant must be one of {', '.join(RECALL_VARIANTS)}, not {variant!r}.")
+    kind, gate_bias = RECALL_VARIANTS[variant]
+    return models.LastStepModel(kind, input_dim=16, output_dim=8, vocab_size=8, gate_bias=gate_bias)
 
 
 def adding_models(lengths=ADDING_LENGTHS, hidden_dim: int = ADDING_HIDDEN) -> nn.ModuleDict:

@@ -8,7 +8,8 @@ Introduced in chapter 03 (LSTM and GRU).
 - ``layer_param_count``: the parameters of one recurrent layer by formula (§3, asserted against the notebook's
   ``layer_params``).
 - ``LastStepModel``: [embedding] -> RNN / LSTM / GRU -> a linear head on the last state (§4, the long-range
-  experiments of ``longrange``).
+  experiments of ``longrange``); ``gate_bias`` opens the forget (LSTM) or update (GRU) gate at the start with
+  ``open_memory_gate`` (§4's remedy; exercise 2 writes the LSTM half).
 - ``CharLM``: embedding -> LSTM (or GRU) -> linear over the alphabet (§6-§9, trained by ``training.fit_charlm``).
 
 Weights are laid out as in PyTorch, so they can be copied over: the four LSTM blocks are stacked in the order
@@ -105,11 +106,34 @@ def layer_param_count(kind: str, input_dim: int, hidden_dim: int) -> int:
     return k * (hidden_dim * input_dim + hidden_dim * hidden_dim + 2 * hidden_dim)
 
 
+def open_memory_gate(rnn: nn.Module, value: float) -> nn.Module:
+    """Start an ``nn.LSTM``'s forget gates (or an ``nn.GRU``'s update gates) at sigmoid(``value``), in every layer.
+
+    The gate's two bias blocks are set to ``value`` and 0 (PyTorch adds them); every other parameter stays.
+    The block is the second of each layer's bias: LSTM blocks are ordered i, f, g, o and GRU blocks r, z, n.
+    """
+    if not isinstance(rnn, nn.LSTM | nn.GRU):
+        raise TypeError(f"rnn must be an nn.LSTM (forget gate) or an nn.GRU (update gate), not {type(rnn).__name__}: "
+                        "a plain RNN has no gate to open.")
+    if isinstance(value, bool) or not isinstance(value, int | float) or not abs(value) < float("inf"):
+        raise ValueError(f"value must be a finite number (the gate's bias; sigmoid(value) is where it starts), not {value!r}.")
+    H = rnn.hidden_size
+    with torch.no_grad():
+        for name, param in rnn.named_parameters():
+            if name.startswith("bias_"):
+                param[H : 2 * H] = value if name.startswith("bias_ih") else 0.0
+    return rnn
+
+
 class LastStepModel(nn.Module):
-    """Many-to-one: [embedding] -> one recurrent layer -> linear head on the last state."""
+    """Many-to-one: [embedding] -> one recurrent layer -> linear head on the last state.
+
+    ``gate_bias`` (LSTM or GRU only) starts the forget (LSTM) or update (GRU) gate at sigmoid(gate_bias) with
+    ``open_memory_gate``; None keeps PyTorch's initialization, where every gate starts near 0.5.
+    """
 
     def __init__(self, kind: str, input_dim: int, output_dim: int, hidden_dim: int = 64,
-                 vocab_size: int | None = None):
+                 vocab_size: int | None = None, gate_bias: float | None = None):
         super().__init__()
         if kind not in LAYERS:
             raise ValueError(f"kind must be one of {', '.join(LAYERS)}, not {kind!r}.")
@@ -121,6 +145,10 @@ class LastStepModel(nn.Module):
         self.head = nn.Linear(hidden_dim, output_dim)
         if kind == "rnn":  # as in chapter 02: start the plain RNN at the edge, W_hh orthogonal (r = 1)
             nn.init.orthogonal_(self.rnn.weight_hh_l0)
+        if gate_bias is not None:
+            if kind == "rnn":
+                raise ValueError("gate_bias needs kind 'lstm' (forget gate) or 'gru' (update gate); a plain RNN has no gate.")
+            open_memory_gate(self.rnn, gate_bias)
 
     def forward(self, x):                          # (B, T) token ids or (B, T, D) values
         if self.embedding is not None:

@@ -6,8 +6,9 @@ Introduced in chapter 03 (LSTM and GRU), §6; the truncation itself is chapter 0
 - ``stream_batches`` + ``detach_state``: the text is cut into ``batch_size`` parallel streams; chunk k of every
   stream continues chunk k - 1, so the state can be carried from one chunk to the next (detached, so the
   gradient stops at the chunk boundary). The chunks are shown in ``03_lstm_gru`` §6.
-- ``fit_charlm``: the truncated-BPTT loop, written out because it is the lesson (shown in §6); it trains the
-  ``charlm`` checkpoint and the LSTM-vs-GRU race of §7.
+- ``bptt_step``: one chunk of truncated BPTT (shown in §6); ``fit_charlm``: the loop around it, with a budget of
+  epochs or of training seconds (``budget_lr``: warm-up, then a cosine over the budget). It trains the chapter's
+  character model live in full mode, the LSTM-vs-GRU race of §7 and the ``charlm`` checkpoint.
 - ``evaluate_nats``: mean cross-entropy per character on held-out text, the state carried through each stream.
 """
 
@@ -95,57 +96,97 @@ def evaluate_nats(model: nn.Module, tokens: torch.Tensor, batch_size: int = 16, 
     return total / count
 
 
-def fit_charlm(model: nn.Module, train_tokens: torch.Tensor, val_tokens: torch.Tensor, *, num_epochs: int,
-               batch_size: int = 64, seq_len: int = 128, lr: float = 3e-3, weight_decay: float = 0.0,
-               max_norm: float = 1.0, seed: int = 0, log=None) -> dict:
-    """Truncated-BPTT training with AdamW and a one-cycle cosine learning rate; returns a history of plain lists.
+def bptt_step(model: nn.Module, X: torch.Tensor, Y: torch.Tensor, state, optimizer, max_norm: float = 1.0):
+    """One chunk of truncated BPTT: run from the carried state, learn within the chunk; returns (loss, next state)."""
+    logits, state = model(X, state)                        # starts from the state the previous chunk left
+    state = detach_state(state)                            # carry the value, cut the gradient
+    loss = F.cross_entropy(logits.flatten(0, 1), Y.flatten())
+    if torch.isfinite(loss):                               # a NaN loss is reported, never learned from
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()                                    # through this chunk's seq_len steps only
+        nn.utils.clip_grad_norm_(model.parameters(), max_norm)
+        optimizer.step()
+    return loss.item(), state
+
+
+def budget_lr(fraction: float, warmup: float = 0.05) -> float:
+    """The learning-rate factor at ``fraction`` (0..1) of a training budget: a linear warm-up from 0.04, then a cosine to 0."""
+    if not (isinstance(fraction, int | float) and 0 <= fraction and isinstance(warmup, int | float) and 0 < warmup < 1):
+        raise ValueError(f"fraction must be a number >= 0 and warmup lie in (0, 1), not {fraction!r} and {warmup!r}.")
+    if fraction < warmup:
+        return 0.04 + 0.96 * fraction / warmup
+    return 0.5 * (1 + math.cos(math.pi * min(1.0, (fraction - warmup) / (1 - warmup))))
+
+
+def fit_charlm(model: nn.Module, train_tokens: torch.Tensor, val_tokens: torch.Tensor, *, num_epochs: int | None = None,
+               seconds: float | None = None, batch_size: int = 64, seq_len: int = 128, lr: float = 3e-3,
+               weight_decay: float = 0.0, max_norm: float = 1.0, seed: int = 0, log=None) -> dict:
+    """Truncated-BPTT training with AdamW and a warm-up + cosine learning rate; returns a history of plain lists.
 
     The lesson: this loop is written out (not handed to ``train.fit``) because what it carries from batch to batch
     is the point. Each epoch walks the streams once from a fresh state; the state leaves every chunk detached, so
-    the memory crosses the chunk boundary and the gradient does not. After every epoch the history records
-    ``step``, ``train_nats`` (mean over the epoch), ``val_nats`` and ``seconds`` (training time so far), plus
-    ``best_val_nats``; the best epoch's weights are restored at the end. A NaN or infinite loss stops training
-    with ``train.NonFiniteLoss`` and puts back the weights of the last finished epoch.
+    the memory crosses the chunk boundary and the gradient does not. The budget is ``num_epochs`` epochs, or
+    ``seconds`` of training time (evaluations not counted; the last epoch may stop part-way). The learning rate warms
+    up for 5 % of the budget and then falls along a cosine: PyTorch's ``OneCycleLR`` over the steps of an epoch
+    budget, ``budget_lr`` over the fraction of the time used for a time budget. After every epoch (and at the end of a time
+    budget) the history records ``step``, ``train_nats`` (mean over the epoch), ``val_nats`` and ``seconds``
+    (training time so far), plus ``best_val_nats``; the best weights are restored at the end. A NaN or infinite
+    loss stops training with ``train.NonFiniteLoss`` and puts back the weights of the last finished epoch.
     """
-    if not (isinstance(num_epochs, int) and num_epochs >= 1 and isinstance(max_norm, int | float) and max_norm > 0):
-        raise ValueError(f"num_epochs must be an int >= 1 and max_norm a number > 0, not {num_epochs!r} and {max_norm!r}.")
+    if (num_epochs is None) == (seconds is None):
+        raise ValueError(f"give exactly one budget: num_epochs (an int >= 1) or seconds (a number > 0), not "
+                         f"num_epochs={num_epochs!r} and seconds={seconds!r}.")
+    if num_epochs is not None and not (isinstance(num_epochs, int) and not isinstance(num_epochs, bool) and num_epochs >= 1):
+        raise ValueError(f"num_epochs must be an int >= 1, not {num_epochs!r}.")
+    if seconds is not None and not (isinstance(seconds, int | float) and not isinstance(seconds, bool) and 0 < seconds < math.inf):
+        raise ValueError(f"seconds must be a finite number > 0, not {seconds!r}.")
+    if not (isinstance(max_norm, int | float) and max_norm > 0):
+        raise ValueError(f"max_norm must be a number > 0, not {max_norm!r}.")
     torch.manual_seed(seed)
     chunks = stream_batches(train_tokens, batch_size, seq_len)
     evaluate_nats(model, val_tokens)                       # unusable validation text fails now, not after an epoch
     optimizer = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=weight_decay)
-    scheduler = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=lr, total_steps=num_epochs * len(chunks),
-                                                    pct_start=0.05, anneal_strategy="cos")
+    scheduler = None
+    if num_epochs is not None:                             # an epoch budget: PyTorch's one-cycle schedule, same shape
+        scheduler = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=lr, total_steps=num_epochs * len(chunks),
+                                                        pct_start=0.05, anneal_strategy="cos")
     history = {"step": [], "train_nats": [], "val_nats": [], "seconds": []}
-    best, best_state, last_good, seconds = math.inf, None, copy.deepcopy(model.state_dict()), 0.0
-    for epoch in range(1, num_epochs + 1):
+    best, best_state, last_good, seconds_used, steps, epoch = math.inf, None, copy.deepcopy(model.state_dict()), 0.0, 0, 0
+    out_of_budget = False
+    while not out_of_budget:
+        epoch += 1
         model.train()
         state, losses = None, []
         for i, (X, Y) in enumerate(chunks):
             start = time.perf_counter()
-            logits, state = model(X, state)
-            state = detach_state(state)                    # carry the value, cut the gradient
-            loss = F.cross_entropy(logits.flatten(0, 1), Y.flatten())
-            if not torch.isfinite(loss):                   # diverged: back to the last finished epoch, and stop
+            if scheduler is None:                          # a time budget: the schedule follows the clock
+                for group in optimizer.param_groups:
+                    group["lr"] = lr * budget_lr(seconds_used / seconds)
+            loss, state = bptt_step(model, X, Y, state, optimizer, max_norm)
+            if not math.isfinite(loss):                    # diverged: back to the last finished epoch, and stop
                 model.load_state_dict(last_good)
                 model.eval()
                 raise train.NonFiniteLoss(
-                    f"the loss became {loss.item()} in epoch {epoch}, batch {i + 1} of {len(chunks)}: training diverged. "
+                    f"the loss became {loss} in epoch {epoch}, batch {i + 1} of {len(chunks)}: training diverged. "
                     f"The weights of {f'epoch {epoch - 1}' if epoch > 1 else 'the start'} are back; try a lower lr "
                     f"(now {lr:g}) or a smaller max_norm (now {max_norm:g}).")
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            nn.utils.clip_grad_norm_(model.parameters(), max_norm)
-            optimizer.step()
-            scheduler.step()
-            seconds += time.perf_counter() - start
-            losses.append(loss.item())
+            if scheduler is not None:
+                scheduler.step()
+            seconds_used += time.perf_counter() - start
+            steps += 1
+            losses.append(loss)
+            if seconds is not None and seconds_used >= seconds:
+                out_of_budget = True
+                break
+        out_of_budget = out_of_budget or (num_epochs is not None and epoch >= num_epochs)
         val = evaluate_nats(model, val_tokens)
-        history["step"].append(epoch * len(chunks))
+        history["step"].append(steps)
         history["train_nats"].append(sum(losses) / len(losses))
         history["val_nats"].append(val)
-        history["seconds"].append(seconds)
+        history["seconds"].append(seconds_used)
         if log:
-            log(f"epoch {epoch}/{num_epochs}  train {history['train_nats'][-1]:.3f}  val {val:.3f}  {seconds:.0f}s")
+            log(f"epoch {epoch}{f'/{num_epochs}' if num_epochs else ''}  train {history['train_nats'][-1]:.3f}  "
+                f"val {val:.3f}  {seconds_used:.0f}s")
         last_good = copy.deepcopy(model.state_dict())
         if val < best:
             best, best_state = val, last_good

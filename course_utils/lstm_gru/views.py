@@ -1,7 +1,8 @@
 """Chapter 03's views of a trained character model: generated text by temperature, and gate activations.
 
 Introduced in chapter 03 (LSTM and GRU): ``temperature_view`` with its static twin ``samples_figure`` (§8),
-``gate_view`` with its static twin ``gate_figure`` (§9). Both widgets follow the course pattern
+``gate_view`` with its static twin ``gate_figure`` and ``forget_gate_figure`` (§9); ``temperature_figure`` draws the
+next-character distribution at each temperature. Both widgets follow the course pattern
 (``widgets.controls_view``, returning a ``widgets.View``): the figure's artists are made once and a control only
 swaps their data (``gate_panel`` returns the figure and that update). Generated text is drawn into the figure
 (so the slider drives an image) and cached, so revisiting a temperature is instant.
@@ -14,7 +15,6 @@ import textwrap
 
 import numpy as np
 import torch
-from matplotlib import patheffects
 
 from .. import widgets
 from ..plotting import new_figure
@@ -136,11 +136,12 @@ def _check_gate_and_unit(gates: dict, H: int, gate, unit) -> None:
         raise ValueError(f"unit must be an int in [0, {H - 1}], not {unit!r}.")
 
 
-def gate_panel(gates: dict, text: str, gate: str, unit: int, window: int = 32, width: int = 48):
+def gate_panel(gates: dict, text: str, gate: str, unit: int, window: int = 32, width: int = 40):
     """Heat map of one gate (a window of units x characters) over a passage, and the passage coloured by one unit.
 
     Returns ``(fig, update)``: ``update(gate, unit)`` swaps the data of the existing images and returns a caption.
-    ``gate_view`` drives it with controls; ``gate_figure`` is its static picture.
+    ``gate_view`` drives it with controls; ``gate_figure`` is its static picture. The chosen unit is marked by two
+    triangles outside the heat map (so its own row stays visible); the coloured passage has its own colour bar.
     """
     T, H = _check_gates(gates, text)
     _check_gate_and_unit(gates, H, gate, unit)
@@ -149,15 +150,18 @@ def gate_panel(gates: dict, text: str, gate: str, unit: int, window: int = 32, w
             raise ValueError(f"{name} must be an int >= 1, not {value!r}.")
     window = min(window, H)
     grid, cells = _text_grid(text, width)
-    fig, (ax_map, ax_text) = new_figure(2, 1, figsize=(8.4, 5.4), height_ratios=[1.0, 0.2 + 0.09 * grid.shape[0]])
+    fig, (ax_map, ax_text) = new_figure(2, 1, figsize=(8.6, 3.4 + 0.3 * grid.shape[0]),
+                                        height_ratios=[3.0, 0.3 + 0.3 * grid.shape[0]])
     heat = ax_map.imshow(np.zeros((window, T)), aspect="auto", cmap="viridis", vmin=0, vmax=1, interpolation="nearest")
-    marker = ax_map.axhline(0, color="#ff3030", lw=1.0)
-    fig.colorbar(heat, ax=ax_map, fraction=0.03, pad=0.01)
+    pad = 0.015 * T
+    marks = [ax_map.plot([x], [0], marker=m, color="#e53e3e", ms=9, ls="", clip_on=False, zorder=5)[0]
+             for x, m in ((-0.5 - pad, ">"), (T - 0.5 + pad, "<"))]
+    fig.colorbar(heat, ax=ax_map, fraction=0.03, pad=0.03)
     ax_map.set_xlabel("position in the passage (character)")
-    colored = ax_text.imshow(grid, cmap="viridis", vmin=0, vmax=1, aspect="auto", interpolation="nearest")
+    colored = ax_text.imshow(grid, cmap="coolwarm", vmin=0, vmax=1, aspect="auto", interpolation="nearest")
     for r, c, ch in cells:
-        ax_text.text(c, r, ch, ha="center", va="center", fontsize=7, family="monospace", color="black",
-                     path_effects=[patheffects.withStroke(linewidth=1.6, foreground="white")])
+        ax_text.text(c, r, ch, ha="center", va="center", fontsize=9, family="monospace", color="black")
+    text_bar = fig.colorbar(colored, ax=ax_text, fraction=0.03, pad=0.03)
     ax_text.set_xticks([])
     ax_text.set_yticks([])
 
@@ -171,18 +175,69 @@ def gate_panel(gates: dict, text: str, gate: str, unit: int, window: int = 32, w
         heat.set_data(shown.T)
         heat.set_clim(*((-bound, bound) if signed else (0.0, 1.0)))
         heat.set_extent((-0.5, T - 0.5, first + window - 0.5, first - 0.5))
-        marker.set_ydata([unit, unit])
+        for mark in marks:
+            mark.set_ydata([unit])
         ax_map.set_ylabel(f"unit ({first}–{first + window - 1})")
-        ax_map.set_title(f"'{gate}' activation of units {first}–{first + window - 1} (red line: unit {unit})", fontsize=9)
+        ax_map.set_title(f"'{gate}' of units {first}–{first + window - 1} over the passage (red triangles: unit {unit})",
+                         fontsize=9)
         colored.set_data(_unit_grid(own, grid))
         own_bound = float(np.abs(own).max()) or 1.0     # the unit's own range, so its changes stay visible
         colored.set_clim(*((-own_bound, own_bound) if signed else (0.0, 1.0)))
-        scale = f", scaled to ±{own_bound:.2g}" if signed else ""
-        ax_text.set_title(f"the passage, each character coloured by unit {unit}'s '{gate}' value{scale}", fontsize=9)
+        text_bar.set_label(f"unit {unit}'s '{gate}'", fontsize=8)
+        ax_text.set_title(f"the passage, each character coloured by unit {unit}'s '{gate}' value", fontsize=9)
         return f"unit {unit}, {gate}: mean {values[:, unit].mean():.2f}, min {values[:, unit].min():.2f}, max {values[:, unit].max():.2f}"
 
     update(gate, unit)
     return fig, update
+
+
+def forget_gate_figure(gates: dict, title: str = "Forget gates of the trained character LSTM over the passage"):
+    """Histogram of every forget-gate value (all units, all positions) of ``charlm.record_gates``; returns the figure.
+
+    A fresh LSTM's forget gates all sit near 0.5 (dashed line); training spreads them towards 0 (reset) and 1 (keep).
+    """
+    if not (isinstance(gates, dict) and isinstance(gates.get("forget"), torch.Tensor) and gates["forget"].dim() == 2):
+        raise ValueError("gates must be the dict charlm.record_gates returns, with a (T, H) 'forget' entry.")
+    values = gates["forget"].detach().float().flatten().numpy()
+    fig, ax = new_figure(figsize=(6.4, 3.0))
+    ax.hist(values, bins=np.linspace(0, 1, 41), color="#2b6cb0", label="trained model (every unit, every character)")
+    ax.axvline(0.5, color="#718096", ls="--", label="where a fresh LSTM's gates start")
+    ax.set(xlabel="forget gate value $f_t$", ylabel="count", title=title)
+    ax.legend(fontsize=8)
+    return fig
+
+
+def temperature_figure(model, seed_text: str, temperatures=(0.0, 0.5, 1.0, 1.5), top: int = 12):
+    """The model's next-character distribution after ``seed_text`` at each temperature (bars); returns the figure.
+
+    The ``top`` characters most likely at temperature 1 are shown; temperature 0 puts all mass on the argmax.
+    """
+    if not (isinstance(seed_text, str) and seed_text):
+        raise ValueError(f"seed_text must be a non-empty str, not {seed_text!r}.")
+    temperatures = list(temperatures) if not isinstance(temperatures, str) and hasattr(temperatures, "__iter__") else None
+    if not temperatures or not all(isinstance(t, int | float) and 0 <= t < math.inf for t in temperatures):
+        raise ValueError("temperatures must be a non-empty list of finite numbers >= 0.")
+    if isinstance(top, bool) or not isinstance(top, int) or not 1 <= top <= len(charlm.ALPHABET):
+        raise ValueError(f"top must be an int in [1, {len(charlm.ALPHABET)}], not {top!r}.")
+    with torch.no_grad():
+        model.eval()
+        logits = model(charlm.encode(seed_text)[None])[0][0, -1].double()
+    order = torch.softmax(logits, -1).argsort(descending=True)[:top]
+    fig, ax = new_figure(figsize=(8.2, 3.0))
+    width = 0.8 / len(temperatures)
+    for k, t in enumerate(temperatures):
+        probs = torch.nn.functional.one_hot(logits.argmax(), len(logits)).double() if t == 0 else torch.softmax(logits / t, -1)
+        ax.bar(np.arange(top) + (k - (len(temperatures) - 1) / 2) * width, probs[order].numpy(), width,
+               label=f"τ = {t:g}", color=_color(k))
+    ax.set_xticks(np.arange(top), [{" ": "space", "\n": "newline"}.get(ch, repr(ch)[1:-1]) for ch in charlm.decode(order)],
+                  fontsize=9)
+    ax.set(ylabel="probability", title=f"Next character after {seed_text!r}: softmax(logits / τ)")
+    ax.legend(fontsize=8, title="temperature", title_fontsize=8)
+    return fig
+
+
+def _color(k: int) -> str:
+    return ("#2d3748", "#2b6cb0", "#2f855a", "#c05621", "#9b2c2c")[k % 5]
 
 
 def gate_figure(gates: dict, text: str, gate: str = "forget", unit: int = 0):

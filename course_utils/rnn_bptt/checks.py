@@ -1,4 +1,4 @@
-"""Chapter 02's exercise checks (02_rnn_bptt, Exercises 1-3): call one on your answer, read "passed" or a hint.
+"""Chapter 02's exercise checks (02_rnn_bptt, Exercises 1-4): call one on your answer, read "passed" or a hint.
 
 Each check returns True/False and prints one line. ``@exercise`` (``course_utils.checks``) turns a missing
 answer or one that still raises ``NotImplementedError`` into "not yet solved", and any other error raised
@@ -154,3 +154,63 @@ def check_longest_solved(fn) -> bool:
         return report(LONGEST, False, f"right answers, but up to {most_calls} models trained for {len(distances)} distances; "
                                       f"bisection needs at most {limit}: test the middle, then keep the half that can still hold the answer.")
     return report(LONGEST, True, f"right answer for every cut-off (and none), with at most {limit} models trained per search.")
+
+
+SPECTRUM = "spectral radius and largest singular value"
+
+
+def _spectrum_cases():
+    g = torch.Generator().manual_seed(7)
+    rotation = torch.tensor([[0.0, -1.2], [1.2, 0.0]])                   # complex eigenvalues +-1.2i
+    shear = torch.tensor([[0.5, 3.0], [0.0, 0.5]])                        # rho 0.5, sigma_max above 3
+    flip = torch.tensor([[-0.9, 0.0], [0.0, 0.3]])                        # a negative real eigenvalue
+    return [rotation, shear, flip, torch.randn(16, 16, generator=g) / 4]
+
+
+def _spectrum_mistake(rho: float, sigma: float, W: torch.Tensor) -> str | None:
+    """What is wrong with (rho, sigma) as the spectral radius and largest singular value of W, or None."""
+    eig = torch.linalg.eigvals(W)
+    truth_rho, truth_sigma = eig.abs().max().item(), torch.linalg.matrix_norm(W, ord=2).item()
+    rho_wrong, sigma_wrong = abs(rho - truth_rho) > 1e-4 * max(1, truth_rho), abs(sigma - truth_sigma) > 1e-4 * max(1, truth_sigma)
+    mistakes = [  # (the answer matches this mistake, what to say), most specific first
+        (abs(rho - truth_sigma) < 1e-4 and abs(sigma - truth_rho) < 1e-4 and abs(truth_rho - truth_sigma) > 1e-3,
+         "the two values are swapped: the spectral radius comes first."),
+        (rho_wrong and abs(rho - eig.real.abs().max().item()) < 1e-4,
+         "eigenvalues can be complex: take their magnitude (.abs()), not their real part."),
+        (rho_wrong and abs(rho - eig.real.max().item()) < 1e-4,
+         "the spectral radius is the largest |eigenvalue|; a negative eigenvalue counts too."),
+        (rho_wrong, f"spectral radius {rho:.4g}, expected {truth_rho:.4g}: use rnn.weight_hh_l0 and "
+                    "torch.linalg.eigvals(...).abs().max()."),
+        (sigma_wrong and abs(sigma - torch.linalg.matrix_norm(W).item()) < 1e-4,
+         "that is the Frobenius norm; the largest singular value is the 2-norm (torch.linalg.matrix_norm(W, ord=2))."),
+        (sigma_wrong, f"largest singular value {sigma:.4g}, expected {truth_sigma:.4g}: "
+                      "torch.linalg.svdvals(rnn.weight_hh_l0).max()."),
+    ]
+    return next((message for matches, message in mistakes if matches), None)
+
+
+@exercise(SPECTRUM)
+def check_recurrent_spectrum(fn) -> bool:
+    """Exercise 02.4: ``fn(rnn)`` returns (spectral radius, largest singular value) of ``rnn.weight_hh_l0``."""
+    if not callable(fn):
+        return report(SPECTRUM, False, f"pass your function itself, recurrent_spectrum, not a {type(fn).__name__}.")
+    for W in _spectrum_cases():
+        H = W.shape[0]
+        rnn = nn.RNN(3, H)
+        with torch.no_grad():
+            rnn.weight_hh_l0.copy_(W)
+            rnn.weight_ih_l0.copy_(torch.full((H, 3), 5.0))                # a decoy: the input matrix
+        got, failed = attempt(SPECTRUM, fn, rnn)
+        if failed is not None:
+            return failed
+        if not (isinstance(got, tuple) and len(got) == 2):
+            return report(SPECTRUM, False, f"return two numbers (spectral radius, largest singular value), not {got!r}.")
+        try:
+            rho, sigma = (float(v) for v in got)
+        except (TypeError, ValueError):
+            return report(SPECTRUM, False, f"both values must be numbers, got {got!r}.")
+        problem = _spectrum_mistake(rho, sigma, W)
+        if problem:
+            return report(SPECTRUM, False, problem)
+    return report(SPECTRUM, True, "spectral radius and largest singular value of W_hh right for 4 matrices, "
+                                  "including complex and negative eigenvalues.")

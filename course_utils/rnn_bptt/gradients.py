@@ -11,6 +11,8 @@ cell after it, that ``hidden_gradient_norms`` agrees; §6's vanishing/exploding 
 - ``hidden_gradient_norms``: run a plain RNN for T steps and return ``||dL/dh_t||`` by distance T - t.
 - ``gradient_norm_curves``: the same for many radii, nonlinearities and input strengths at once.
 - ``input_gradient_norms``: ``||dL/dx_t||`` for any sequence model, by position t.
+- ``power_norm_rates``: ``||W^n||^(1/n)`` for n = 1..N, the average stretch per step of n steps through ``W``:
+  it starts at the largest singular value (n = 1) and tends to the spectral radius (02_rnn_bptt §6).
 """
 
 from __future__ import annotations
@@ -39,6 +41,33 @@ def recurrent_matrix(hidden_dim: int, radius: float, generator: torch.Generator 
     Q, R = torch.linalg.qr(torch.randn(hidden_dim, hidden_dim, generator=generator))
     Q = Q * torch.sign(torch.diagonal(R))  # makes Q uniformly distributed over orthogonal matrices
     return radius * Q
+
+
+def power_norm_rates(W: torch.Tensor, max_power: int) -> torch.Tensor:
+    """``||W^n||_2 ** (1/n)`` for n = 1, ..., ``max_power`` (float64): the per-step stretch of n steps through ``W``.
+
+    Entry 0 is the largest singular value; as n grows the rate tends to the spectral radius (Gelfand's
+    formula), which therefore sets the long-run rate at which repeated products grow or shrink.
+    """
+    if not isinstance(W, torch.Tensor):
+        raise TypeError(f"W must be a square matrix tensor, not {type(W).__name__}.")
+    if W.dim() != 2 or W.shape[0] != W.shape[1] or W.shape[0] == 0 or not W.is_floating_point():
+        raise ValueError(f"W must be a square float matrix (H, H), got {W.dtype} {tuple(W.shape)}.")
+    if not torch.isfinite(W).all():
+        raise ValueError("W contains NaN or inf.")
+    if not (type(max_power) is int and max_power >= 1):
+        raise ValueError(f"max_power must be an int >= 1, not {max_power!r}.")
+    W = W.detach().double()
+    power, log_scale, rates = torch.eye(W.shape[0], dtype=torch.float64), 0.0, []
+    for n in range(1, max_power + 1):
+        power = power @ W
+        norm = torch.linalg.matrix_norm(power, ord=2).item()
+        if norm == 0.0:  # a nilpotent matrix: every further power is 0 as well
+            rates.extend([0.0] * (max_power - n + 1))
+            break
+        power, log_scale = power / norm, log_scale + math.log(norm)  # renormalise so long products never overflow
+        rates.append(math.exp(log_scale / n))
+    return torch.tensor(rates, dtype=torch.float64)
 
 
 def hidden_gradient_norms(W_hh: torch.Tensor, W_xh: torch.Tensor, x: torch.Tensor, nonlinearity: str = "tanh",

@@ -150,3 +150,141 @@ def check_vector_quantizer(fn) -> bool:
     if codebook.grad is not None and codebook.grad.abs().sum() > 0:
         return report(title, False, "the codebook receives gradient through z_q; detach it (it learns from the codebook loss).")
     return report(title, True, "nearest neighbours right, forward values are codebook rows, gradient straight through to z_e only.")
+
+
+def _kl_between_reference(mq, lq, mp, lp):
+    return 0.5 * (lp - lq + (lq.exp() + (mq - mp) ** 2) / lp.exp() - 1)
+
+
+@exercise("KL between two Gaussians")
+def check_kl_between(fn) -> bool:
+    """Exercise 06.1: ``fn(mu_q, logvar_q, mu_p, logvar_p)`` is KL(q || p) element by element, any Gaussian p."""
+    title = "KL between two Gaussians"
+    g = torch.Generator().manual_seed(0)
+    mq, lq, mp, lp = (torch.randn(6, 3, generator=g) for _ in range(4))
+    got = fn(mq, lq, mp, lp)
+    if not isinstance(got, torch.Tensor) or got.shape != mq.shape:
+        return report(title, False, f"return one KL per element (a tensor shaped like mu_q, here (6, 3)), got {_shape(got)}; do not sum.")
+    want = _kl_between_reference(mq, lq, mp, lp)
+    if torch.allclose(got, want, atol=1e-4):
+        same = fn(mq, lq, mq, lq)
+        if not torch.allclose(same, torch.zeros_like(same), atol=1e-5):
+            return report(title, False, "KL(q || q) must be 0; check the constant -1 term.")
+        return report(title, True, "matches the closed form everywhere, 0 for q = p, and reduces to the N(0, 1) case.")
+    if torch.allclose(got, _kl_between_reference(mp, lp, mq, lq), atol=1e-4):
+        return report(title, False, "you computed KL(p || q): the KL is not symmetric; the expectation is under q.")
+    if torch.allclose(got, 0.5 * (mq**2 + lq.exp() - 1 - lq), atol=1e-4):
+        return report(title, False, "this is the KL to N(0, 1): the prior's mean and variance must enter (mu_p, exp(logvar_p)).")
+    if torch.allclose(got, 0.5 * (lp - lq + lq.exp() + (mq - mp) ** 2 - 1), atol=1e-4):
+        return report(title, False, "divide sigma_q^2 + (mu_q - mu_p)^2 by the prior's variance sigma_p^2 = exp(logvar_p).")
+    if torch.allclose(got, 2 * want, atol=1e-4):
+        return report(title, False, "twice the right value: the closed form has a factor 1/2.")
+    return report(title, False, "values differ from 0.5 * (log sp^2 - log sq^2 + (sq^2 + (mu_q - mu_p)^2) / sp^2 - 1).")
+
+
+class _ZBlind(nn.Module):
+    """A VAE whose decoder ignores z: log p(x) = -BCE(x, logit) exactly; q(z|x) = N(mu, exp(logvar)) fixed."""
+
+    def __init__(self, mu: float, logvar: float, latent_dim: int = 3):
+        super().__init__()
+        self.logit = nn.Parameter(torch.linspace(-2, 2, 784).view(1, 1, 28, 28))
+        self.mu, self.logvar, self.latent_dim = mu, logvar, latent_dim
+
+    def encode(self, x):
+        return torch.full((len(x), self.latent_dim), self.mu), torch.full((len(x), self.latent_dim), self.logvar)
+
+    def decode_logits(self, z):
+        return self.logit.expand(len(z), 1, 28, 28)
+
+
+@exercise("importance-weighted bound")
+def check_iwae(fn) -> bool:
+    """Exercise 06.2: ``fn(model, x, k)`` returns the IWAE lower bound on log p(x), one value per image (B,)."""
+    import math
+
+    import torch.nn.functional as F
+
+    title = "importance-weighted bound"
+    x = torch.rand(5, 1, 28, 28, generator=torch.Generator().manual_seed(0))
+    exact_model = _ZBlind(0.0, 0.0)  # q = prior = posterior: every weight equals p(x)
+    log_px = -F.binary_cross_entropy_with_logits(exact_model.logit.expand_as(x), x, reduction="none").flatten(1).sum(1)
+    torch.manual_seed(0)
+    with torch.no_grad():
+        got = fn(exact_model, x, 10)
+    if not isinstance(got, torch.Tensor) or got.shape != (5,):
+        return report(title, False, f"return one bound per image, shape (5,), got {_shape(got)}; average later.")
+    if not torch.isfinite(got).all():
+        return report(title, False, "the bound is not finite: log p(x|z) is about -500 nats, so exp() underflows; use torch.logsumexp.")
+    diff = (got - log_px).mean().item()
+    if abs(diff - math.log(10)) < 0.05:
+        return report(title, False, "the bound is log k too high: average the weights (subtract log k), do not sum them.")
+    if (got - log_px).abs().max() > 1e-2:
+        if abs(diff + 0.5 * 3 * math.log(2 * math.pi)) < 0.5 or abs(diff) > 50:
+            return report(title, False, f"with q equal to the true posterior the bound must be exact, but it is off by {diff:.2f} nats; "
+                                        "check log p(z) and log q(z|x) (both include -0.5 log(2 pi) per dimension) and the sign of log q.")
+        return report(title, False, f"with q equal to the true posterior the bound must equal log p(x); it is off by {diff:.2f} nats.")
+    loose = _ZBlind(1.0, math.log(0.3))
+    kl = 3 * 0.5 * (1 + 0.3 - 1 - math.log(0.3))
+    with torch.no_grad():
+        b1 = sum(fn(loose, x, 1).mean().item() for _ in range(100)) / 100
+        b1000 = fn(loose, x, 1000).mean().item()
+    exact = log_px.mean().item()
+    if abs(b1 - (exact - kl)) > 0.25:
+        return report(title, False, f"with k = 1 the bound should be the ELBO, log p(x) - KL = {exact - kl:.2f} on average, got {b1:.2f}.")
+    if b1000 - b1 < 0.5 * kl:  # a real IWAE gains about the whole KL gap here
+        return report(title, False, "the bound does not tighten with k: take log of the *mean of the weights*, not the mean of log-weights.")
+    if b1000 > exact + 0.2:  # noise allows a little; a sign error gives far more
+        return report(title, False, f"the bound {b1000:.2f} exceeds log p(x) = {exact:.2f}: it must stay below; check the signs.")
+    return report(title, True, f"exact when q is the posterior; with a loose q it rises from the ELBO ({b1:.2f}) to {b1000:.2f} "
+                               f"at k = 1000, below log p(x) = {exact:.2f}.")
+
+
+@exercise("free-bits step")
+def check_free_bits_step(make_step) -> bool:
+    """Exercise 06.4: ``make_step(beta, free_bits)`` returns a train.fit step whose loss is rec + beta * sum_j max(λ, KL_j)."""
+    from .elbo import elbo_terms, vae_step
+    from .models import MLPVAE
+
+    title = "free-bits step"
+    torch.manual_seed(0)
+    model = MLPVAE(6, 16)
+    x = torch.rand(32, 1, 28, 28, generator=torch.Generator().manual_seed(1))
+    step = make_step(2.0, 0.5)
+    if not callable(step):
+        return report(title, False, f"make_step(beta, free_bits) must return a step function, got {type(step).__name__}.")
+    torch.manual_seed(3)
+    logs = step(model, (x,), None)
+    if not isinstance(logs, dict) or "loss" not in logs:
+        return report(title, False, "the step must return a dict of numbers with at least 'loss' (and 'nelbo', 'rec', 'kl').")
+    torch.manual_seed(3)
+    want = vae_step(2.0, free_bits=0.5)(model, (x,), None)
+    torch.manual_seed(3)
+    logits, mu, logvar = model(x)
+    rec, kl_dims = elbo_terms(logits, x, mu, logvar)
+    rec = rec.mean().item()
+    variants = {
+        "you clamp each image's KL before averaging over the batch: free bits apply to the batch-mean KL of each dimension.":
+            rec + 2.0 * kl_dims.clamp(min=0.5).sum(1).mean().item(),
+        "you clamp the total KL (summed over dimensions): free bits are per dimension, sum_j max(lambda, KL_j).":
+            rec + 2.0 * max(0.5 * kl_dims.shape[1], kl_dims.sum(1).mean().item()),
+        "beta is missing: the loss is rec + beta * (the free-bits KL).": rec + kl_dims.mean(0).clamp(min=0.5).sum().item(),
+        "you took the minimum: the KL term is max(lambda, KL_j), so a dimension below lambda costs a constant.":
+            rec + 2.0 * kl_dims.mean(0).clamp(max=0.5).sum().item(),
+    }
+    loss = float(logs["loss"])
+    if abs(loss - want["loss"]) > 1e-3 * abs(want["loss"]):
+        for hint, value in variants.items():
+            if abs(loss - value) < 1e-3 * abs(value):
+                return report(title, False, hint)
+        return report(title, False, f"loss {loss:.2f}, expected rec + beta * sum_j max(lambda, mean KL_j) = {want['loss']:.2f}.")
+    if "nelbo" in logs and abs(float(logs["nelbo"]) - want["nelbo"]) > 1e-3 * want["nelbo"]:
+        return report(title, False, "'nelbo' must be the true negative ELBO, rec + KL, without beta or free bits.")
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.0)
+    before = [p.detach().clone() for p in model.parameters()]
+    torch.manual_seed(3)
+    step(model, (x,), optimizer)
+    if all(p.grad is None for p in model.parameters()):
+        return report(title, False, "with an optimizer the step must call loss.backward() and optimizer.step().")
+    if not all(torch.equal(a, b) for a, b in zip(before, model.parameters())):
+        return report(title, False, "the step changed the weights with lr = 0: zero the gradients and let the optimizer step.")
+    return report(title, True, f"loss {loss:.2f} = rec + beta * sum_j max(lambda, KL_j) on the batch; backward and step run.")

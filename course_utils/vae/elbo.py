@@ -3,7 +3,8 @@
 Introduced in chapter 06: ``gaussian_kl`` is derived and shown in 06_vae §2 (checked against a Monte-Carlo
 estimate in the cell after), ``reparameterize`` in §3 (its gradients checked in the cell after), ``vae_step``
 in §4; ``kl_per_dimension``/``active_dimensions`` measure posterior collapse in §10, ``vq_step`` and
-``codebook_usage`` train and measure the VQ-VAE of §12. Losses are in nats per image: binary cross-entropy
+``codebook_usage`` train and measure the VQ-VAE of §12; ``iwae_bound`` (a tighter bound on log p(x)) and
+``gaussian_kl_between`` (two arbitrary diagonal Gaussians) serve §2 and the exercises. Losses are in nats per image: binary cross-entropy
 summed over the 784 pixels plus the KL summed over the latent dimensions.
 """
 
@@ -102,6 +103,52 @@ def negative_elbo(model, X: torch.Tensor, y: torch.Tensor | None = None, batch_s
     return {"nelbo": (rec_sum + kl_sum) / len(X), "rec": rec_sum / len(X), "kl": kl_sum / len(X)}
 
 
+def gaussian_kl_between(mu_q: torch.Tensor, logvar_q: torch.Tensor, mu_p: torch.Tensor, logvar_p: torch.Tensor) -> torch.Tensor:
+    """KL( N(mu_q, exp(logvar_q)) || N(mu_p, exp(logvar_p)) ) for each dimension (the prior need not be N(0, 1)).
+
+    Closed form: 0.5 * (log σp² - log σq² + (σq² + (mu_q - mu_p)²) / σp² - 1); with mu_p = 0, logvar_p = 0 it is
+    ``gaussian_kl``.
+    """
+    if not all(torch.is_tensor(t) for t in (mu_q, logvar_q, mu_p, logvar_p)) or not (
+            mu_q.shape == logvar_q.shape == mu_p.shape == logvar_p.shape):
+        raise ValueError("mu_q, logvar_q, mu_p and logvar_p must be tensors of one shape (one mean and log-variance per dimension).")
+    return 0.5 * (logvar_p - logvar_q + (logvar_q.exp() + (mu_q - mu_p).pow(2)) / logvar_p.exp() - 1.0)
+
+
+@torch.no_grad()
+def iwae_bound(model, X: torch.Tensor, k: int = 100, batch_size: int = 100, seed: int = 0) -> dict:
+    """The importance-weighted bound (Burda et al., 2016) on log p(x), as a negative log-likelihood in nats per image.
+
+    For each image, k codes z_i ~ q(z|x) give weights w_i = p(x|z_i) p(z_i) / q(z_i|x), and
+    log p(x) >= E[log (1/k) sum_i w_i]; k = 1 is the ELBO, and the bound tightens as k grows. Vectorised: the
+    k samples of a batch are decoded at once. Returns {'nll': -mean bound, 'per_image': (N,) tensor, 'k': k}.
+    """
+    if not (torch.is_tensor(X) and X.is_floating_point() and X.shape[1:] == (1, 28, 28) and len(X) and 0 <= X.min() <= X.max() <= 1):
+        raise ValueError("X must be float images shaped (B, 1, 28, 28) with pixels in [0, 1] (pixels in 0..255: divide by 255).")
+    if not (isinstance(k, int) and k > 0):
+        raise ValueError(f"k (importance samples per image) must be a positive int, got {k!r}.")
+    if not (isinstance(batch_size, int) and batch_size > 0):
+        raise ValueError(f"batch_size must be a positive int, got {batch_size!r}.")
+    device = next(model.parameters()).device
+    g = torch.Generator().manual_seed(seed)
+    half_log_2pi = 0.5 * math.log(2 * math.pi)
+    bounds = []
+    with train.eval_mode(model):
+        for i in range(0, len(X), batch_size):
+            x = X[i:i + batch_size].to(device)                                   # (B, 1, 28, 28)
+            mu, logvar = model.encode(x)                                         # (B, D) each
+            eps = torch.randn((k, *mu.shape), generator=g, dtype=mu.dtype).to(device)  # (k, B, D)
+            z = mu + (0.5 * logvar).exp() * eps                                  # (k, B, D)
+            logits = model.decode_logits(z.flatten(0, 1))                        # (k*B, 1, 28, 28)
+            log_px_z = -F.binary_cross_entropy_with_logits(
+                logits, x.repeat(k, 1, 1, 1), reduction="none").flatten(1).sum(1).view(k, -1)  # (k, B)
+            log_pz = (-0.5 * z.pow(2) - half_log_2pi).sum(2)                      # (k, B)
+            log_qz = (-0.5 * eps.pow(2) - 0.5 * logvar - half_log_2pi).sum(2)     # (k, B)
+            bounds.append(torch.logsumexp(log_px_z + log_pz - log_qz, 0) - math.log(k))  # (B,)
+    per_image = -torch.cat(bounds).cpu()
+    return {"nll": per_image.mean().item(), "per_image": per_image, "k": k}
+
+
 @torch.no_grad()
 def kl_per_dimension(model, X: torch.Tensor, batch_size: int = 1000) -> torch.Tensor:
     """Average KL of each latent dimension over the images ``X``, in nats: shape (latent_dim,).
@@ -121,6 +168,23 @@ def kl_per_dimension(model, X: torch.Tensor, batch_size: int = 1000) -> torch.Te
             mus.append(mu)
             logvars.append(logvar)
     return gaussian_kl(torch.cat(mus), torch.cat(logvars)).mean(0).cpu()
+
+
+@torch.no_grad()
+def posterior_mean_variance(model, X: torch.Tensor, batch_size: int = 1000) -> torch.Tensor:
+    """Burda et al.'s activity statistic: the variance over the images ``X`` of each posterior mean, shape (latent_dim,).
+
+    A dimension is an *active unit* when Var_x(E_q[z_j | x]) > 0.01: its mean moves with the image. A collapsed
+    dimension has the same mean (0) for every image, hence variance ~0.
+    """
+    if not (torch.is_tensor(X) and X.is_floating_point() and X.shape[1:] == (1, 28, 28) and len(X) > 1 and 0 <= X.min() <= X.max() <= 1):
+        raise ValueError("X must be at least 2 float images shaped (B, 1, 28, 28) with pixels in [0, 1].")
+    if not (isinstance(batch_size, int) and batch_size > 0):
+        raise ValueError(f"batch_size must be a positive int, got {batch_size!r}.")
+    device = next(model.parameters()).device
+    with train.eval_mode(model):
+        mus = torch.cat([model.encode(X[i:i + batch_size].to(device))[0] for i in range(0, len(X), batch_size)])
+    return mus.var(0).cpu()
 
 
 def active_dimensions(kl_dims: torch.Tensor, threshold: float = 0.01) -> int:

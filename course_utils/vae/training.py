@@ -173,3 +173,25 @@ def _make_conv():
 
 
 CHECKPOINTS = {"vae_mlp": _make_mlp, "vae_conv": _make_conv}
+
+
+# ---------------------------------------------------------------- chapter 04's GAN, for the comparison of §13
+
+@torch.no_grad()
+def gan_samples(n: int, use_checkpoint: bool = True, seed: int = 4):
+    """``n`` samples in [0, 1] from chapter 04's best GAN, and a message: ``(images or None, message)``.
+
+    In a full run (``use_checkpoint``) the GAN comes from its course checkpoint; when that checkpoint is not made
+    yet, training it would take minutes, so this returns ``(None, reason)`` and §13 shows the VAE rows only.
+    """
+    if not (isinstance(n, int) and n > 0):
+        raise ValueError(f"n must be a positive int (how many samples), got {n!r}.")
+    from .. import checkpoints
+    from ..gan import training as gan_training
+
+    if use_checkpoint and not checkpoints.has_checkpoint(gan_training.BEST):
+        return None, f"chapter 04's checkpoint '{gan_training.BEST}' is not made yet, so the GAN row is missing."
+    generator, message = gan_training.pretrained_generator(use_checkpoint=use_checkpoint)
+    z = torch.randn(n, generator.latent_dim, generator=torch.Generator().manual_seed(seed))
+    device = next(generator.parameters()).device
+    return (generator.eval()(z.to(device)).cpu() + 1) / 2, message  # tanh output [-1, 1] -> [0, 1]

@@ -245,33 +245,77 @@ def curves_figure(runs: dict, keys=("nelbo", "rec", "kl"), x: str = "epoch"):
             if len(xs) != len(run[key]):
                 raise ValueError(f"runs[{name!r}]['x'] has {len(xs)} values for {len(run[key])} values of {key!r}.")
             ax.plot(xs, run[key], marker="o", ms=2.5, label=name)
-        ax.set_title(titles.get(key, key) + " (nats / image)", fontsize=9)
-        ax.set_xlabel(x, fontsize=8)
+        ax.set_title(titles.get(key, key) + " (nats / image)", fontsize=10)
+        ax.set_xlabel(x, fontsize=9)
+        ax.tick_params(labelsize=9)
         ax.grid(alpha=0.3)
     axes[0, 0].legend(fontsize=8)
     return fig
 
 
-def manifold_figure(model, n: int = 15, span: float = 0.95):
-    """Decode a grid of 2-D codes placed at the prior's quantiles (from 1 - span to span): the learned manifold."""
+def _grid_quantiles(n: int, span: float):
     from scipy.stats import norm
 
-    if model.latent_dim != 2:
-        raise ValueError(f"model must have a 2-D latent space, got latent_dim={model.latent_dim}.")
     if not (isinstance(n, int) and n >= 2 and isinstance(span, int | float) and 0.5 < span < 1):
         raise ValueError(f"n must be an int >= 2 and span a quantile between 0.5 and 1 (exclusive), got {n!r} and {span!r}.")
-    q = norm.ppf(np.linspace(1 - span, span, n))
+    return norm, norm.ppf(np.linspace(1 - span, span, n))
+
+
+def prior_cell_counts(means, n: int = 15, span: float = 0.95) -> torch.Tensor:
+    """How many 2-D posterior means fall in each cell of the manifold grid, (n, n), rows from high z[1] to low.
+
+    The cells are centred on the grid's codes and bounded half-way between quantiles, so under the prior every
+    inner cell holds the same probability mass: a cell with far fewer means than its share is a *hole*, where the
+    aggregate posterior puts little mass although the prior puts some. Means outside the grid are not counted.
+    """
+    norm, q = _grid_quantiles(n, span)
+    m = torch.as_tensor(means, dtype=torch.float32)
+    if m.dim() != 2 or m.shape[1] != 2 or not len(m):
+        raise ValueError(f"means must be 2-D codes shaped (N, 2), got {tuple(m.shape)}.")
+    u = (torch.as_tensor(norm.cdf(m.numpy())) - (1 - span)) / (2 * span - 1) * (n - 1)  # grid coordinate, cells at 0..n-1
+    cell = (u + 0.5).floor().long()
+    inside = ((cell >= 0) & (cell < n)).all(1)
+    counts = torch.zeros(n, n, dtype=torch.long)
+    for cx, cy in cell[inside].tolist():
+        counts[n - 1 - cy, cx] += 1
+    return counts
+
+
+def manifold_figure(model, n: int = 15, span: float = 0.95, means=None, labels=None, classes=None):
+    """Decode a grid of 2-D codes placed at the prior's quantiles (from 1 - span to span): the learned manifold.
+
+    With ``means`` (N, 2) the posterior means of real images are drawn over the grid in the same coordinates
+    (coloured by ``labels`` with the names ``classes``), so that regions the data never uses show up as empty.
+    """
+    norm, q = _grid_quantiles(n, span)
+    if model.latent_dim != 2:
+        raise ValueError(f"model must have a 2-D latent space, got latent_dim={model.latent_dim}.")
     z = torch.tensor([[a, b] for b in q[::-1] for a in q], dtype=torch.float32)  # rows: z2 from high to low
     device = next(model.parameters()).device
     with torch.no_grad():
         imgs = model.eval().decode(z.to(device)).cpu()[:, 0].numpy()
     canvas = imgs.reshape(n, n, 28, 28).transpose(0, 2, 1, 3).reshape(n * 28, n * 28)
-    fig, ax = new_figure(figsize=(5.4, 5.4))
-    ax.imshow(canvas, cmap="gray", vmin=0, vmax=1, extent=(0, n, 0, n))
+    panels = 1 if means is None else 2
+    fig, axes = new_figure(1, panels, figsize=(5.2 * panels, 5.4), squeeze=False)
     ticks = [0, n // 2, n - 1]
-    ax.set_xticks([t + 0.5 for t in ticks], [f"{q[t]:.1f}" for t in ticks])
-    ax.set_yticks([t + 0.5 for t in ticks], [f"{q[t]:.1f}" for t in ticks])
-    ax.set(xlabel="z[0]", ylabel="z[1]", title="decoded grid over the 2-D latent space")
+    for ax in axes[0]:
+        ax.imshow(canvas, cmap="gray", vmin=0, vmax=1, extent=(0, n, 0, n), alpha=1.0 if ax is axes[0, 0] else 0.45)
+        ax.set_xticks([t + 0.5 for t in ticks], [f"{q[t]:.1f}" for t in ticks])
+        ax.set_yticks([t + 0.5 for t in ticks], [f"{q[t]:.1f}" for t in ticks])
+        ax.set(xlabel="z[0] (prior quantile grid)", ylabel="z[1] (prior quantile grid)")
+    axes[0, 0].set_title("2-D VAE: decoded grid of codes", fontsize=10)
+    if means is not None:
+        m = torch.as_tensor(means, dtype=torch.float32).numpy()
+        if m.ndim != 2 or m.shape[1] != 2:
+            raise ValueError(f"means must be 2-D codes shaped (N, 2), got {m.shape}.")
+        u = (norm.cdf(m) - (1 - span)) / (2 * span - 1) * (n - 1) + 0.5
+        ax = axes[0, 1]
+        colour = None if labels is None else torch.as_tensor(labels).numpy()
+        sc = ax.scatter(u[:, 0], u[:, 1], c=colour, cmap="tab10", s=4, vmin=-0.5, vmax=9.5)
+        ax.set(xlim=(0, n), ylim=(0, n))
+        ax.set_title("the same grid (faded) with test-image posterior means", fontsize=10)
+        if classes is not None and labels is not None:
+            ax.legend(sc.legend_elements()[0], classes, fontsize=8, loc="center left", bbox_to_anchor=(1, 0.5), frameon=False)
     return fig
 
 

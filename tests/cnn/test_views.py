@@ -47,8 +47,14 @@ def test_conv_view_shows_the_setting_of_its_sliders():
 
 
 def test_conv_figure_and_diagram():
-    fig = views.conv_arithmetic_figure(positions=(0, 3))
-    assert [ax.get_title() for ax in fig.axes] == ["output position 0", "output position 3"]
+    fig = views.conv_arithmetic_figure(positions=(0, 3, 4))
+    titles = [ax.get_title() for ax in fig.axes]
+    assert titles[0].startswith("output (0, 0) = position 0") and "reads rows 0–2, cols 0–2" in titles[0]
+    assert titles[1].startswith("output (0, 3)") and "cols 6–8" in titles[1]
+    assert titles[2].startswith("output (1, 0) = position 4") and "reads rows 2–4" in titles[2]  # a row change
+    assert "= 4" in fig.texts[-1].get_text()  # the formula caption with these numbers
+    hatched = [p for p in fig.axes[0].patches if p.get_hatch()]
+    assert len(hatched) == 9 * 9 - 7 * 7  # the padded cells of a 7x7 input padded to 9x9
     text = views.ConvDiagram().draw(7, 3, 2, 1, 1, position=8)
     assert "= 4" in text and "output (2, 0)" in text
     with pytest.raises(ValueError, match="position must be an int in 0..15"):
@@ -109,3 +115,44 @@ def test_feature_maps_are_collected_in_eval_mode_and_the_mode_is_restored(featur
     with torch.no_grad():
         expected = cnn.features[:2](images)  # Normalize, block 1, with the running statistics
     assert torch.allclose(again, expected) and torch.allclose(maps["b1"], expected)
+
+
+def test_receptive_field_of_the_chapter_cnn_and_bad_layers():
+    # conv3, pool2, conv3, pool2, conv3, pool2: 3, 4, 8, 10, 18, 22 pixels; jumps 1, 2, 2, 4, 4, 8
+    fields = views.receptive_field([(3, 1), (2, 2)] * 3)
+    assert fields == [(3, 1), (4, 2), (8, 2), (10, 4), (18, 4), (22, 8)]
+    assert views.receptive_field([(3, 1, 2), (3, 1, 4)]) == [(5, 1), (13, 1)]  # dilation widens the kernel
+    assert views.receptive_field([(3, 2), (3, 1)]) == [(3, 2), (7, 2)]  # a stride widens every later layer
+    with pytest.raises(ValueError, match="layers must be a non-empty list"):
+        views.receptive_field([])
+    with pytest.raises(ValueError, match=r"layers\[1\] must be"):
+        views.receptive_field([(3, 1), (0, 1)])
+
+
+def test_receptive_field_figure_draws_one_square_per_field():
+    fig = views.receptive_field_figure(torch.zeros(1, 28, 28), {"block 1": 4, "block 3": 22})
+    squares = [p for p in fig.axes[0].patches]
+    assert [p.get_width() for p in squares] == [4, 22] and squares[1].get_xy() == (3.0, 3.0)
+    with pytest.raises(ValueError, match="image must be one grey image"):
+        views.receptive_field_figure(torch.zeros(28, 28), {"a": 3})
+
+
+def test_signed_filters_share_one_symmetric_scale():
+    w = torch.zeros(4, 1, 3, 3)
+    w[0, 0, 0, 0], w[1, 0, 1, 1] = 2.0, -0.5
+    fig = views.plot_filters_signed(w, ncols=4)
+    ims = [ax.images[0] for ax in fig.axes if ax.images]
+    assert all(im.get_clim() == (-2.0, 2.0) for im in ims)  # not rescaled per filter: signs and sizes comparable
+    with pytest.raises(ValueError, match="weight must be a conv weight"):
+        views.plot_filters_signed(torch.zeros(4, 3, 3))
+
+
+def test_feature_map_grid_shares_the_scale_within_each_row(feature_maps):
+    _, _, maps = feature_maps
+    fig = views.plot_feature_map_grid(maps, index=1, n_channels=4)
+    rows = [[ax.images[0] for ax in fig.axes[i * 4:(i + 1) * 4]] for i in range(2)]
+    for row, m in zip(rows, maps.values()):
+        lo, hi = float(m[1, :4].min()), float(m[1, :4].max())
+        assert all(abs(im.get_clim()[0] - lo) < 1e-6 and abs(im.get_clim()[1] - hi) < 1e-4 for im in row)
+    with pytest.raises(ValueError, match="with image 5 in it"):
+        views.plot_feature_map_grid(maps, index=5)

@@ -151,3 +151,73 @@ def test_malformed_answers_print_a_hint_and_never_crash(check, answer, capsys):
     assert check(answer) is False
     out = capsys.readouterr().out
     assert out.startswith("NOT YET - ") and len(out.strip().splitlines()) == 1, out
+
+
+def _r1_right(D, real):
+    real = real.detach().requires_grad_(True)
+    (grad,) = torch.autograd.grad(D(real).sum(), real, create_graph=True)
+    return grad.flatten(1).pow(2).sum(1).mean()
+
+
+def _r1_no_graph(D, real):
+    real = real.detach().requires_grad_(True)
+    (grad,) = torch.autograd.grad(D(real).sum(), real)  # forgot create_graph=True
+    return grad.flatten(1).pow(2).sum(1).mean()
+
+
+def _r1_norm(D, real):
+    real = real.detach().requires_grad_(True)
+    (grad,) = torch.autograd.grad(D(real).sum(), real, create_graph=True)
+    return grad.flatten(1).norm(dim=1).mean()  # not squared
+
+
+def _r1_sum(D, real):
+    real = real.detach().requires_grad_(True)
+    (grad,) = torch.autograd.grad(D(real).sum(), real, create_graph=True)
+    return grad.pow(2).sum()  # summed over the batch
+
+
+def _r1_wgan(D, real):
+    real = real.detach().requires_grad_(True)
+    (grad,) = torch.autograd.grad(D(real).sum(), real, create_graph=True)
+    return ((grad.flatten(1).norm(dim=1) - 1) ** 2).mean()  # the WGAN-GP target of 1, not R1
+
+
+def _r1_first_pixel(D, real):
+    real = real.detach().requires_grad_(True)
+    (grad,) = torch.autograd.grad(D(real).sum(), real, create_graph=True)
+    return grad.flatten(1)[:, :5].pow(2).sum(1).mean()  # only part of each image
+
+
+def _floor_right(features, n):
+    if 2 * n > len(features):
+        raise ValueError("the halves would overlap")
+    return evaluation.frechet_distance(features[:n], features[n:2 * n])
+
+
+R1, FLOOR = checks.check_r1_penalty, checks.check_frechet_floor
+
+
+@pytest.mark.parametrize("check, answer, words", [
+    (R1, _r1_no_graph, "create_graph=True"),
+    (R1, _r1_norm, "its square"),
+    (R1, _r1_sum, "do not sum"),
+    (R1, _r1_wgan, "|w|²"),
+    (R1, _r1_first_pixel, "all its pixels"),
+    (R1, lambda D, real: torch.tensor(1.0), "|w|²"),
+    (FLOOR, lambda f, n: evaluation.frechet_distance(f[:n], f[:n]), "same rows"),
+    (FLOOR, lambda f, n: evaluation.frechet_distance(f[: n // 2], f[n // 2 : n]), "not n / 2"),
+    (FLOOR, lambda f, n: evaluation.frechet_distance(f[:n], f[-n:]), "expected the distance between rows"),
+    (FLOOR, lambda f, n: evaluation.frechet_distance(f[:n], f[n:2 * n]), "raise a ValueError"),  # never refuses
+    (FLOOR, lambda f, n: evaluation.frechet_distance(f[:n], f[n:2 * n]) if 2 * n <= len(f) else f[10**6], "not IndexError"),
+])
+def test_r1_and_floor_checks_name_the_mistake(check, answer, words, capsys):
+    assert not check(answer)
+    assert words in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("check, answer", [(R1, _r1_right), (FLOOR, _floor_right)])
+def test_r1_and_floor_checks_accept_a_right_answer(check, answer, capsys):
+    assert check(answer)
+    assert "PASSED" in capsys.readouterr().out
+    assert not check(None)

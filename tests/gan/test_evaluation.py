@@ -197,3 +197,18 @@ def test_count_modes():
     assert evaluation.count_modes(sparse, centers, max_dist=0.15, min_share=0.05).covered == 0
     with pytest.raises(ValueError, match=r"\(N, 2\)"):
         evaluation.count_modes(torch.zeros(10, 3), centers, max_dist=0.1)
+
+
+def test_earth_movers_distance_is_the_optimal_matching():
+    g = torch.Generator().manual_seed(0)
+    a = torch.randn(200, 2, generator=g)
+    shift = torch.tensor([3.0, 4.0])
+    assert evaluation.earth_movers_distance(a, a + shift) == pytest.approx(5.0, abs=1e-6)  # every point moves by |shift|
+    assert evaluation.earth_movers_distance(a, a[torch.randperm(200, generator=g)]) == pytest.approx(0.0, abs=1e-9)
+    x, y = torch.randn(300, 1, generator=g), torch.randn(300, 1, generator=g) * 2 + 1
+    sorted_gap = (x.sort(0).values - y.sort(0).values).abs().mean().item()  # in 1-D the optimal matching sorts both
+    assert evaluation.earth_movers_distance(x, y) == pytest.approx(sorted_gap, rel=1e-6)
+    with pytest.raises(ValueError, match="same number of points"):
+        evaluation.earth_movers_distance(a, a[:10])
+    with pytest.raises(ValueError, match="finite"):
+        evaluation.earth_movers_distance(a * float("nan"), a)

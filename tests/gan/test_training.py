@@ -248,3 +248,30 @@ def test_registry_makers_live_where_checkpoints_py_says():
     makers = checkpoints.registry()
     for name in (*training.CHECKPOINTS, evaluation.CLASSIFIER):
         assert makers[name] is (training.CHECKPOINTS | evaluation.CHECKPOINTS)[name]
+
+
+def test_critic_estimate_measures_the_score_gap_on_fixed_points():
+    from course_utils import batches, train
+
+    class _Shift(torch.nn.Module):  # critic f(x) = x[:, :1], so the estimate is mean(real[:, 0]) - mean(G(z)[:, 0])
+        def forward(self, x):
+            return x[:, :1]
+
+    model = models.GAN(models.ToyGenerator(latent_dim=2, hidden_dim=8, depth=1), _Shift())
+    real = torch.full((10, 2), 3.0)
+    z = torch.randn(5, 2, generator=torch.Generator().manual_seed(0))
+    trace = training.CriticEstimate(real, z, every=2)
+    loader = batches.Batches(torch.randn(12, 2), batch_size=2, seed=0)
+    optimizer = {"G": torch.optim.SGD(model.G.parameters(), lr=0.1), "D": torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=0.1)}
+    noop = lambda model, batch, optimizer: {"loss": 0.0}  # noqa: E731 - nothing trains: G stays put
+    train.fit(model, loader, num_epochs=1, optimizer=optimizer, step=noop, monitor=None, callbacks=[trace],
+              verbose=False, live_plot=False)
+    assert trace.steps == [1, 2, 4, 6]
+    with torch.no_grad():
+        want = 3.0 - model.G(z)[:, 0].mean().item()
+    assert trace.estimates == pytest.approx([want] * 4, abs=1e-6)
+    assert len(trace.frames) == 4 and trace.frames[0].shape == (5, 2)
+    with pytest.raises(ValueError, match="every"):
+        training.CriticEstimate(real, z, every=0)
+    with pytest.raises(ValueError, match="z_fixed"):
+        training.CriticEstimate(real, torch.zeros(0, 2), every=1)

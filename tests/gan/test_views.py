@@ -130,10 +130,58 @@ def test_static_figures():
     fig = views.class_shares_figure({"real": np.full(10, 0.1)}, [str(i) for i in range(10)], min_share=0.02)
     assert len(fig.axes[0].patches) == 10 and all(p.get_height() == pytest.approx(0.1) for p in fig.axes[0].patches)
     fig = views.interpolation_figure(_Pixels(), num_pairs=2, num_steps=4)
-    assert len(fig.axes) == 8
+    assert len(fig.axes) == 16  # a linear and a spherical row per pair
+    assert [fig.axes[4 * r].get_ylabel() for r in range(4)] == ["pair 1\nlinear", "pair 1\nspherical",
+                                                                 "pair 2\nlinear", "pair 2\nspherical"]
+    z_a, z_b = torch.randn(2, 4, generator=torch.Generator().manual_seed(0))
+    middle = views.to_unit(_Pixels()(views.interpolate(z_a, z_b, 4, spherical=True))).detach()[:, 0].numpy()
+    assert np.allclose(fig.axes[4 + 1].images[0].get_array(), middle[1])  # the second row walks the great circle
     with pytest.raises(ValueError, match="one entry per class"):
         views.class_shares_figure({"real": np.ones(3)}, ["a", "b"])
     with pytest.raises(ValueError, match="has no 'g_loss'"):
         views.training_curves_figure({"run": {"d_loss": [1.0, 2.0]}})
     with pytest.raises(ValueError, match="grey images"):
         views.sample_grids_figure({"x": torch.rand(4, 3, 28, 28)})
+
+
+def test_ring_snapshots_keep_every_point_in_view():
+    centers = torch.tensor([[2.0, 0.0], [-2.0, 0.0]])
+    far = [torch.zeros(20, 2), torch.full((20, 2), 5.0)]  # a clump far outside the ring
+    fig = views.ring_snapshots_figure(centers, {"run": (far, [1, 2])}, centers)
+    lo, hi = fig.axes[1].get_ylim()
+    assert hi >= 5.0 and lo <= -5.0, "the far clump is clipped off the axes"
+    fig = views.ring_snapshots_figure(centers, {"run": ([torch.zeros(20, 2)] * 7, list(range(7)))}, centers)
+    assert [ax.get_title() for ax in fig.axes] == [f"step {i}" for i in range(7)]  # seven snapshots: none skipped
+
+
+def test_training_curves_reference_lines_take_the_curve_colour():
+    logs = {"run": {"d_loss": list(np.random.rand(40)), "g_loss": list(np.random.rand(40))}}
+    fig = views.training_curves_figure(logs, smooth=5, references={"d_loss": (1.386, "log 4"), "g_loss": (0.693, "log 2")})
+    lines = fig.axes[0].lines
+    assert len(lines) == 4
+    d_curve, d_ref = lines[0], lines[1]
+    assert list(d_ref.get_ydata()) == [1.386, 1.386] and d_ref.get_color() == d_curve.get_color()
+    assert "log 4" in d_ref.get_label()
+    with pytest.raises(ValueError, match="references"):
+        views.training_curves_figure(logs, references={"d_real": (0.5, "half")})
+
+
+def test_class_shares_annotates_only_the_bars_under_the_line():
+    shares = {"real": np.full(10, 0.1), "model": np.array([0.005] + [0.995 / 9] * 9)}
+    fig = views.class_shares_figure(shares, [str(i) for i in range(10)], min_share=0.02)
+    texts = [t.get_text() for t in fig.axes[0].texts]
+    assert texts == ["model: 0.5%"]
+
+
+def test_theory_figures():
+    x = np.linspace(-3, 3, 50)
+    fig = views.discriminator_figure(x, np.exp(-x**2), np.exp(-(x - 1) ** 2), np.full(50, 0.5), np.full(50, 0.4))
+    assert len(fig.axes) == 2 and np.allclose(fig.axes[1].lines[1].get_ydata(), 0.4)
+    fig = views.divergence_figure([0, 1, 2], [0, 0.69, 0.69], [0, 1, 2])
+    assert [list(line.get_ydata()) for line in fig.axes[0].lines[:2]] == [[0, 0.69, 0.69], [0, 1, 2]]
+    fig = views.critic_tracking_figure([1, 2, 3], [2.0, 1.0, 0.5], [2.1, 1.1, 0.4], floor=0.1)
+    assert len(fig.axes[0].lines) == 3 and fig.axes[0].get_legend() is not None
+    with pytest.raises(ValueError, match="estimates"):
+        views.critic_tracking_figure([1, 2], [1.0], [1.0, 2.0])
+    with pytest.raises(ValueError, match="d_star"):
+        views.discriminator_figure(x, x, x, x[:3], x)

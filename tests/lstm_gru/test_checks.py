@@ -79,25 +79,35 @@ def test_forget_bias_check_refuses_unlisted_mistakes(wrong, capsys):
     assert capsys.readouterr().out.startswith("NOT YET")
 
 
-def compare_prefixes(model, length=24):
+def compare_prefixes(model, length=24, restore=True):
     torch.manual_seed(0)
     tokens = torch.randint(0, 96, (2, length))
+    was_training = model.training
     model.eval()
-    with torch.no_grad():
-        for t in range(length - 1):
-            changed = tokens.clone()
-            changed[:, t + 1:] = (changed[:, t + 1:] + 1) % 96
-            a, b = model(tokens), model(changed)
-            a, b = (a[0], b[0]) if isinstance(a, tuple) else (a, b)
-            if not torch.allclose(a[:, : t + 1], b[:, : t + 1], atol=1e-5):
-                return False
-    return True
+    try:
+        with torch.no_grad():
+            for t in range(length - 1):
+                changed = tokens.clone()
+                changed[:, t + 1:] = (changed[:, t + 1:] + 1) % 96
+                a, b = model(tokens), model(changed)
+                a, b = (a[0], b[0]) if isinstance(a, tuple) else (a, b)
+                if not torch.allclose(a[:, : t + 1], b[:, : t + 1], atol=1e-5):
+                    return False
+        return True
+    finally:
+        if restore:
+            model.train(was_training)
 
 
 def test_causality_check():
     assert checks.check_is_causal(compare_prefixes)
     assert not checks.check_is_causal(lambda model, length=24: True)
     assert not checks.check_is_causal(None)
+
+
+def test_causality_check_names_a_test_that_leaves_the_model_in_eval_mode(capsys):
+    assert not checks.check_is_causal(lambda model: compare_prefixes(model, restore=False))
+    assert "eval mode" in capsys.readouterr().out
 
 
 def by_architecture(model, length=24):  # looks at the layer instead of testing the outputs

@@ -212,3 +212,31 @@ def test_clip_check_refuses_an_answer_that_deletes_the_gradients(capsys):
 
     assert not checks.check_clip_by_total_norm(drops_gradients)
     assert "a gradient was removed" in capsys.readouterr().out
+
+
+def test_recurrent_spectrum_check_accepts_the_answer_and_names_the_usual_mistakes(capsys):
+    def right(rnn):
+        W = rnn.weight_hh_l0.detach()
+        return torch.linalg.eigvals(W).abs().max().item(), torch.linalg.matrix_norm(W, ord=2).item()
+
+    def real_part(rnn):
+        W = rnn.weight_hh_l0.detach()
+        return torch.linalg.eigvals(W).real.abs().max().item(), torch.linalg.matrix_norm(W, ord=2).item()
+
+    def frobenius(rnn):
+        W = rnn.weight_hh_l0.detach()
+        return torch.linalg.eigvals(W).abs().max().item(), torch.linalg.matrix_norm(W).item()
+
+    def swapped(rnn):
+        return tuple(reversed(right(rnn)))
+
+    def input_matrix(rnn):
+        W = rnn.weight_ih_l0.detach()
+        return W.norm().item(), W.norm().item()
+
+    assert checks.check_recurrent_spectrum(right) is True
+    for wrong, words in ((real_part, "magnitude"), (frobenius, "Frobenius"), (swapped, "swapped"),
+                         (input_matrix, "weight_hh_l0")):
+        capsys.readouterr()
+        assert checks.check_recurrent_spectrum(wrong) is False
+        assert words in capsys.readouterr().out

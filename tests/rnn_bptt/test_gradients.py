@@ -105,3 +105,22 @@ def test_input_gradient_norms_leave_the_model_as_it_was():
     before = {k: v.clone() for k, v in rnn.state_dict().items()}
     gradients.input_gradient_norms(rnn, torch.randn(2, 3, 4))
     assert not rnn.training and all(torch.equal(v, before[k]) for k, v in rnn.state_dict().items())
+
+
+def test_power_norm_rates_start_at_the_largest_singular_value_and_tend_to_the_spectral_radius():
+    W = torch.tensor([[0.5, 2.0], [0.0, 0.4]], dtype=torch.float64)   # rho 0.5, sigma_max above 2
+    rates = gradients.power_norm_rates(W, 400)
+    assert rates.shape == (400,) and rates.dtype == torch.float64
+    assert rates[0].item() == pytest.approx(torch.linalg.matrix_norm(W, ord=2).item())
+    assert rates[1].item() == pytest.approx(torch.linalg.matrix_norm(W @ W, ord=2).item() ** 0.5)
+    assert abs(rates[-1].item() - 0.5) < 0.02 and rates[-1] < rates[0]
+    orthogonal = gradients.recurrent_matrix(8, 1.3, generator=torch.Generator().manual_seed(0))
+    assert torch.allclose(gradients.power_norm_rates(orthogonal, 50), torch.full((50,), 1.3, dtype=torch.float64), rtol=1e-4)
+    big = gradients.power_norm_rates(torch.eye(3) * 50.0, 300)      # 50^300 overflows float64 without renormalising
+    assert torch.allclose(big, torch.full((300,), 50.0, dtype=torch.float64))
+    nilpotent = gradients.power_norm_rates(torch.tensor([[0.0, 1.0], [0.0, 0.0]]), 4)
+    assert nilpotent.tolist() == [1.0, 0.0, 0.0, 0.0]
+    with pytest.raises(ValueError, match="W must be a square float matrix"):
+        gradients.power_norm_rates(torch.ones(2, 3), 3)
+    with pytest.raises(ValueError, match="max_power"):
+        gradients.power_norm_rates(torch.eye(2), 0)

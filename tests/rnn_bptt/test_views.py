@@ -4,6 +4,7 @@ import math
 
 import numpy as np
 import pytest
+import torch
 from matplotlib.figure import Figure
 
 from course_utils import widgets
@@ -13,7 +14,7 @@ from course_utils.rnn_bptt import gradients, views
 def test_unrolled_figure():
     fig = views.unrolled_figure(3)
     texts = [t.get_text() for t in fig.axes[0].texts]
-    assert isinstance(fig, Figure) and {"$h_0$", "$h_3$", "$x_1$", "$y_3$"} <= set(texts)
+    assert isinstance(fig, Figure) and {"$h_0$", "$h_3$", "$x_1$", "$\\hat y_3$"} <= set(texts)
     assert "$h_4$" not in texts
     assert texts.count("$W_{hh}$") == 3  # one shared matrix drawn on every step
     with pytest.raises(ValueError, match="num_steps must be an int from 1 to 8"):
@@ -104,3 +105,44 @@ def test_view_refuses_start_values_that_were_not_computed(curves):
         views.gradient_view(curves, radius=0.7)
     with pytest.raises(ValueError, match="nonlinearity='relu'"):
         views.gradient_view(curves, nonlinearity="relu")
+
+
+def test_curves_figure_has_a_legend_per_panel_bounds_on_request_and_stops_at_underflow():
+    curves = {("tanh", r, 1.0): torch.tensor([1.0, 0.5, 0.25, 0.0]) * r for r in (0.5, 1.0, 2.0)}
+    curves |= {("identity", r, 1.0): r ** torch.arange(4.0) for r in (0.5, 1.0, 2.0)}
+    fig = views.gradient_curves_figure(curves, show_bound=True)
+    for ax in fig.axes:
+        assert ax.get_legend() is not None
+    tanh_axis, identity_axis = fig.axes
+    measured = [line for line in tanh_axis.lines if line.get_linestyle() == "-"]
+    dashed = [line for line in tanh_axis.lines if line.get_linestyle() == "--" and line.get_xydata().size]
+    assert len(measured) == 3 and len(dashed) == 3
+    assert np.isnan(measured[0].get_ydata()[-1]) and "underflows" in measured[0].get_label()
+    assert np.allclose(dashed[2].get_ydata(), 2.0 * 2.0 ** np.arange(4))                  # r^(T-t) times the start
+    colors = [line.get_color() for line in measured]
+    assert len({tuple(np.round(np.atleast_1d(c), 3)) if not isinstance(c, str) else c for c in colors}) == 3
+    assert views.radius_colors([0.5, 1.0, 2.0])[1.0] == "#111111"
+
+
+def test_clipping_figure_draws_every_run_the_threshold_and_chance():
+    runs = {"no clipping": {"loss": [2.0, 2.1, 2.2], "grad_norm": [8.0, 2.0, 1.0]},
+            "clipped": {"loss": [2.0, 1.0, 0.5], "grad_norm": [8.0, 7.0, 9.0]}}
+    fig = views.clipping_figure(runs, threshold=1.0, chance_loss=math.log(8), zoom_steps=2)
+    ax_loss, ax_norm, ax_zoom = fig.axes
+    assert [line.get_label() for line in ax_loss.lines][:2] == ["no clipping", "clipped"]
+    assert ax_norm.get_yscale() == "log" and ax_zoom.get_yscale() == "log"
+    assert list(ax_zoom.lines[1].get_ydata()) == [8.0, 7.0]                                # only the first 2 steps
+    assert any("threshold c = 1" in t.get_text() for t in ax_norm.get_legend().get_texts())
+    assert any("ln 8" in t.get_text() for t in ax_loss.get_legend().get_texts())
+    with pytest.raises(ValueError, match="threshold"):
+        views.clipping_figure(runs, threshold=0, chance_loss=2.0)
+
+
+def test_recall_figure_offsets_the_runs_so_equal_values_stay_visible():
+    fig = views.recall_figure({5: [1.0, 1.0, 1.0], 10: [1.0, 0.5, 0.2]}, steps=10)
+    ax = fig.axes[0]
+    xs = [tuple(line.get_xdata()) for line in ax.lines[:3]]
+    assert len({x[0] for x in xs}) == 3                                                    # three seeds, three places
+    assert np.allclose(ax.lines[3].get_ydata(), [1.0, 1.7 / 3])                            # the mean line
+    with pytest.raises(ValueError, match="results"):
+        views.recall_figure({}, steps=10)

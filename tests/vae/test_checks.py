@@ -130,3 +130,34 @@ def test_malformed_answers_print_a_hint(capsys, check, answer):
     assert out.startswith("NOT YET - ") and out.count("\n") == 1
     if answer is _raises:
         assert "ValueError: my bug" in out
+
+
+def test_new_exercise_checks_pass_the_reference_and_name_the_mistakes(capsys):
+    import math
+
+    kl = elbo.gaussian_kl_between
+    assert checks.check_kl_between(kl)
+    assert not checks.check_kl_between(lambda mq, lq, mp, lp: kl(mp, lp, mq, lq))
+    assert "not symmetric" in capsys.readouterr().out
+    assert not checks.check_kl_between(lambda mq, lq, mp, lp: elbo.gaussian_kl(mq, lq))
+    assert "N(0, 1)" in capsys.readouterr().out
+
+    def iwae(model, x, k):
+        return -elbo.iwae_bound(model, x, k=k, seed=int(torch.randint(0, 10**6, (1,))))["per_image"]
+
+    def no_log_k(model, x, k):
+        return iwae(model, x, k) + math.log(k)
+
+    def mean_log_w(model, x, k):  # the ELBO whatever k is
+        return torch.stack([iwae(model, x, 1) for _ in range(k)]).mean(0)
+
+    assert checks.check_iwae(iwae)
+    assert not checks.check_iwae(no_log_k)
+    assert "log k too high" in capsys.readouterr().out
+    assert not checks.check_iwae(mean_log_w)
+    assert "does not tighten" in capsys.readouterr().out
+
+    assert checks.check_free_bits_step(lambda beta, lam: elbo.vae_step(beta, free_bits=lam))
+    assert not checks.check_free_bits_step(lambda beta, lam: elbo.vae_step(beta))
+    assert not checks.check_free_bits_step(lambda beta, lam: elbo.vae_step(1.0, free_bits=lam))
+    assert "beta is missing" in capsys.readouterr().out

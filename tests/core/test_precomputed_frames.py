@@ -1,0 +1,172 @@
+"""Kernel-free views (COURSE_PRECOMPUTE=1): controls linked in the browser to a Stack of precomputed frames.
+
+The frames must be exactly what the kernel-side render shows for the same setting, the Stack's children must sit
+at the index the browser link selects, and on ipywidgets 7 (no Stack, as on Colab) the same calls must give
+today's kernel-driven view.
+"""
+
+from __future__ import annotations
+
+import ipywidgets
+import matplotlib
+
+matplotlib.use("agg")
+import matplotlib.pyplot as plt
+import pytest
+
+from course_utils import widgets
+
+HAS_STACK = hasattr(ipywidgets, "Stack")
+needs_stack = pytest.mark.skipif(not HAS_STACK, reason="ipywidgets 7 has no Stack: only the fallback applies")
+
+
+def _line_view(kind_options=("sin", "cos"), k_max=3):
+    """A view over an IntSlider that starts at 1 (so Stack slot 0 is empty) and a Dropdown."""
+    import numpy as np
+
+    fig, ax = plt.subplots(figsize=(2, 1.5))
+    x = np.linspace(0, 6, 50)
+    (line,) = ax.plot(x, np.sin(x))
+    ax.set_ylim(-1.1, 1.1)
+
+    def update(k, kind):
+        line.set_ydata(getattr(np, kind)(k * x))
+        return f"{kind}({k} x)"
+
+    controls = {"k": ipywidgets.IntSlider(2, 1, k_max, description="k"),
+                "kind": ipywidgets.Dropdown(options=list(kind_options), value=kind_options[0], description="kind")}
+    return widgets.controls_view(controls, fig, update), fig
+
+
+@pytest.fixture
+def precompute(monkeypatch):
+    monkeypatch.setenv("COURSE_PRECOMPUTE", "1")
+
+
+@pytest.fixture(autouse=True)
+def _close_figures():
+    yield
+    plt.close("all")
+
+
+@needs_stack
+def test_linked_frames_match_the_kernel_side_render(precompute, monkeypatch):
+    view, _ = _line_view()
+    assert view.kernel_free and view.shown is not None and view.image not in view.widget.children
+    outer = view.shown
+    assert isinstance(outer, ipywidgets.Stack) and len(outer.children) == 4  # slots 0..3, value = index
+    assert type(outer.children[0]) is ipywidgets.Box  # no value of the slider selects slot 0
+    assert outer.selected_index == 2 and outer.children[2].selected_index == 0
+
+    monkeypatch.setenv("COURSE_PRECOMPUTE", "0")
+    plain, _ = _line_view()  # the same view as the chapters build it today
+    assert not plain.kernel_free and plain.image in plain.widget.children
+    for k in (1, 2, 3):
+        for index, kind in enumerate(("sin", "cos")):
+            page = outer.children[k].children[index]
+            png, caption = page.children[0].value, page.children[1].value
+            plain.controls["k"].value, plain.controls["kind"].value = k, kind
+            assert png == plain.image.value, f"the precomputed frame for k={k}, kind={kind} differs from the render"
+            assert caption == plain.caption.value == f"<code>{kind}({k} x)</code>"
+            view.controls["k"].value, view.controls["kind"].value = k, kind  # the kernel side still follows
+            assert view.image.value == png and view.caption.value == caption
+
+
+@needs_stack
+def test_every_control_is_linked_to_the_stacks_of_its_level(precompute):
+    view, _ = _line_view()
+    outer = view.shown
+    inner = [c for c in outer.children if isinstance(c, ipywidgets.Stack)]
+    pairs = {(link.source[0].description, link.source[1], id(link.target[0]), link.target[1]) for link in view.links}
+    assert ("k", "value", id(outer), "selected_index") in pairs  # an IntSlider carries its value
+    for stack in inner:  # a Dropdown carries its index, to every inner Stack
+        assert ("kind", "index", id(stack), "selected_index") in pairs
+    assert len(view.links) == 1 + len(inner) == 4
+
+
+@needs_stack
+def test_dropped_frames_are_rendered_again_into_the_linked_pages(precompute):
+    view, fig = _line_view()
+    line = fig.axes[0].lines[0]
+    page = view.shown.children[1].children[0]
+    old = page.children[0].value
+    line.set_linestyle("--")  # new data behind the same controls, as the GAN view's "new pair of z" button does
+    view.frames.clear()
+    view.redraw()
+    assert page.children[0].value != old and len(view.frames) == 6
+
+
+@needs_stack
+def test_a_view_with_too_many_settings_says_which_controls_need_a_kernel(precompute):
+    view, _ = _line_view(k_max=widgets.LINKED_MAX_FRAMES)  # 96 x 2 settings
+    assert not view.kernel_free and view.image in view.widget.children
+    assert "<b>k</b> and <b>kind</b>" in view.note.value and "192 settings" in view.note.value
+    assert view.note in view.widget.children and "course-needs-kernel" in view.note._dom_classes
+
+
+@needs_stack
+def test_a_view_whose_frames_weigh_too_much_needs_a_kernel(precompute, monkeypatch):
+    monkeypatch.setattr(widgets, "LINKED_MAX_BYTES", 1000)  # the six small frames weigh more than this
+    view, _ = _line_view()
+    assert not view.kernel_free and "MB of frames" in view.note.value and len(view.frames) == 6
+    browser = widgets.frame_browser([b"x" * 600, b"y" * 600])
+    assert not browser.kernel_free and "2 frames" in browser.note.value
+
+
+@needs_stack
+def test_float_sliders_and_free_text_are_not_linked(precompute):
+    assert widgets.link_slots(ipywidgets.FloatSlider(0.5, min=0, max=1, step=0.5)) is None
+    assert widgets.link_slots(ipywidgets.Text("abc")) is None
+    assert widgets.link_slots(ipywidgets.IntSlider(0, -2, 2)) is None  # a negative value is no Stack index
+    assert widgets.link_slots(ipywidgets.IntSlider(2, 0, 6, step=2))[1][1] is widgets._EMPTY
+    fig, ax = plt.subplots(figsize=(2, 1.5))
+    view = widgets.controls_view({"t": ipywidgets.FloatSlider(0.5, min=0, max=1, step=0.5, description="t")}, fig,
+                                 lambda t: ax.set_title(f"{t}") and None)
+    assert not view.kernel_free and "<b>t</b>" in view.note.value
+
+
+@needs_stack
+def test_a_button_added_to_a_kernel_free_view_is_named_as_needing_a_kernel(precompute):
+    view, _ = _line_view()
+    view.add("resample", ipywidgets.Button(description="new pair"), where="after_controls")
+    assert view.widget.children.index(view.parts["resample"]) == view.widget.children.index(view.shown) - 1
+    assert "the button <b>new pair</b>" in view.note.value
+
+
+@needs_stack
+def test_frame_browser_links_its_slider_and_play_button(precompute):
+    frames = [bytes([i]) * 10 for i in range(5)]
+    view = widgets.frame_browser(frames, [f"frame {i}" for i in range(5)], value=4, play=True)
+    assert view.kernel_free and view.shown.selected_index == 4
+    assert [p.children[0].value for p in view.shown.children] == frames
+    assert view.shown.children[3].children[1].value == "<code>frame 3</code>"
+    (link,) = view.links
+    assert link.source == (view.controls["frame"], "value") and link.target == (view.shown, "selected_index")
+    view.controls["frame"].value = 1
+    assert view.image.value == frames[1]
+
+
+def test_off_by_default_the_views_are_unchanged(monkeypatch):
+    monkeypatch.delenv("COURSE_PRECOMPUTE", raising=False)
+    view, _ = _line_view()
+    assert not view.kernel_free and view.note is None and view.shown is None
+    assert list(view.widget.children)[1:] == [view.image, view.caption]
+
+
+def test_without_stack_the_same_calls_fall_back_to_the_kernel_swap(precompute, monkeypatch):
+    """ipywidgets 7.7 (Colab) has no Stack: the views are today's, with no note (Colab has a live kernel)."""
+    if HAS_STACK:
+        monkeypatch.delattr(ipywidgets, "Stack")
+    assert not widgets.kernel_free()
+    view, _ = _line_view()
+    assert not view.kernel_free and view.note is None and view.image in view.widget.children
+    view.controls["k"].value = 3
+    assert view.caption.value == "<code>sin(3 x)</code>" and view.image.value == view.frames[(("k", 3), ("kind", "sin"))]
+    browser = widgets.frame_browser([b"a", b"b"])
+    assert not browser.kernel_free and browser.image in browser.widget.children
+
+
+def test_a_misspelt_flag_is_refused(monkeypatch):
+    monkeypatch.setenv("COURSE_PRECOMPUTE", "yes please")
+    with pytest.raises(ValueError, match="COURSE_PRECOMPUTE"):
+        widgets.kernel_free()
