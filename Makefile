@@ -10,6 +10,8 @@
 #   make browser-widgets7  the browser tests against an ipywidgets 7.8 frontend (JupyterLab 4), in build/w7
 #   make colab     the Colab leg: Colab's package set (Python 3.13, ipywidgets 7.7) in build/colab/venv, the course
 #                  installed as the Colab setup cell does, every notebook in smoke mode, the widget tests
+#   make site      the course website in build/site (Sphinx + MyST-NB, every script vendored; full-mode run)
+#   make site-smoke  the same website from smoke runs (quick; its browser test is tests/site)
 
 PYTHON ?= python3
 VENV   ?= .venv
@@ -67,3 +69,18 @@ checkpoints: env
 
 clean:
 	rm -rf build .pytest_cache
+
+# The course website (site/, issue 19: not yet part of CI). Its own environment, so the course's .venv is untouched.
+SITE_VENV ?= build/site-venv
+SITE_PY   := $(SITE_VENV)/bin/python
+.PHONY: site site-smoke
+$(SITE_VENV)/.installed: pyproject.toml site/requirements.txt
+	test -x $(SITE_PY) || $(PYTHON) -m venv $(SITE_VENV)
+	$(SITE_PY) -m pip install -q -e . -r site/requirements.txt
+	touch $@
+# build/site: every notebook run in full mode with its widget state stored (publishing)
+site: $(SITE_VENV)/.installed
+	$(SITE_PY) site/build.py --mode full --output build/site
+# the same in smoke mode; then `COURSE_REQUIRE_SITE=1 .venv/bin/pytest tests/site` tests it in Chromium
+site-smoke: $(SITE_VENV)/.installed
+	$(SITE_PY) site/build.py --mode smoke --output build/site

@@ -80,9 +80,9 @@ environment_ok = environment.check(COURSE_UTILS_VERSION)
 #
 # | chapter | study: read | study: run and explore | study: exercises | study time in all | compute: full run | compute: smoke run |
 # |---|---|---|---|---|---|---|
-# | [01](01_cnn.ipynb) | 80 min | 15 min | 75 min | about 2 h 50 min | 3.9 min | 25 s |
-# | [02](02_rnn_bptt.ipynb) | 110 min | 10 min | 100 min | about 3 h 40 min | 3.8 min | 18 s |
-# | [03](03_lstm_gru.ipynb) | 110 min | 15 min | 125 min | about 4 h 10 min | 4.4 min | 20 s |
+# | [01](01_cnn.ipynb) | 80 min | 20 min | 75 min | about 2 h 55 min | 6.1 min | 25 s |
+# | [02](02_rnn_bptt.ipynb) | 110 min | 15 min | 100 min | about 3 h 45 min | 5.9 min | 18 s |
+# | [03](03_lstm_gru.ipynb) | 110 min | 20 min | 125 min | about 4 h 15 min | 7.6 min | 20 s |
 # | [04](04_gan.ipynb) | 95 min | 15 min | 75 min | about 3 h 5 min | 2.6 min | 36 s |
 # | [05](05_autoencoders.ipynb) | 105 min | 25 min | 100 min | about 3 h 50 min | 5.0 min | 27 s |
 # | [06](06_vae.ipynb) | 100 min | 25 min | 100 min | about 3 h 45 min | 3.4 min | 38 s |
@@ -105,9 +105,9 @@ environment_ok = environment.check(COURSE_UTILS_VERSION)
 #
 # **Prerequisites:** PyTorch tensors, `nn.Module`, a training loop with an optimizer, cross-entropy.
 #
-# **Study time:** about 2 h 50 min: reading 80 min, running and exploring 15 min, exercises 75 min (estimate; see the table above)
+# **Study time:** about 2 h 55 min: reading 80 min, running and exploring 20 min, exercises 75 min (estimate; see the table above)
 #
-# **Compute time:** full run 3.9 min, smoke run 25 s (measured on 2 CPU cores, torch 2.15.0+cu132)
+# **Compute time:** full run 6.1 min, smoke run 25 s (measured on 2 CPU cores, torch 2.14.1+cu130)
 #
 # **Widgets in:** 3. Kernel size, stride, padding (and dilation); 8. Looking inside the trained CNN
 
@@ -127,9 +127,9 @@ environment_ok = environment.check(COURSE_UTILS_VERSION)
 #
 # **Prerequisites:** chapter 01 (the training loop, `course_utils.train.fit`), the chain rule, matrix products.
 #
-# **Study time:** about 3 h 40 min: reading 110 min, running and exploring 10 min, exercises 100 min (estimate; see the table above)
+# **Study time:** about 3 h 45 min: reading 110 min, running and exploring 15 min, exercises 100 min (estimate; see the table above)
 #
-# **Compute time:** full run 3.8 min, smoke run 18 s (measured on 2 CPU cores, torch 2.15.0+cu132)
+# **Compute time:** full run 5.9 min, smoke run 18 s (measured on 2 CPU cores, torch 2.14.1+cu130)
 #
 # **Widgets in:** 6. Vanishing and exploding gradients
 
@@ -148,9 +148,9 @@ environment_ok = environment.check(COURSE_UTILS_VERSION)
 #
 # **Prerequisites:** chapter 02 (recurrent networks, BPTT, vanishing gradients, truncated BPTT, the recall task).
 #
-# **Study time:** about 4 h 10 min: reading 110 min, running and exploring 15 min, exercises 125 min (estimate; see the table above)
+# **Study time:** about 4 h 15 min: reading 110 min, running and exploring 20 min, exercises 125 min (estimate; see the table above)
 #
-# **Compute time:** full run 4.4 min, smoke run 20 s (measured on 2 CPU cores, torch 2.15.0+cu132)
+# **Compute time:** full run 7.6 min, smoke run 20 s (measured on 2 CPU cores, torch 2.14.1+cu130)
 #
 # **Widgets in:** 8. Sampling with a temperature; 9. Looking inside: the gates over a passage
 

@@ -798,8 +798,8 @@ for shift in (1, 2):
     print(f"shift {shift} px: block 1's output differs from the nearest shifted copy of the old output by {nearest_copy[shift]:.2f}")
 
 # %% [markdown]
-# A 2-pixel shift is a whole-pixel shift of block 1's output: the new output is (almost exactly) the old one moved
-# by one pixel. A 1-pixel shift matches no shifted copy. What is clearly less sensitive than the pixels is a
+# A 2-pixel shift is a whole-pixel shift of block 1's output: the new output is much closer to the old one moved
+# by one pixel (the image borders keep it from exact). A 1-pixel shift matches no shifted copy. What is clearly less sensitive than the pixels is a
 # summary that forgets *where*: block 3 averaged over its positions, and the predicted class (this CNN does not use
 # that average; its linear head reads the 3×3 grid, so the class's robustness is learned, not built in).
 

@@ -1203,9 +1203,12 @@ def longest_solved(accuracy_at, distances, threshold=0.9):
     return best
 
 
+# %%
+passed = checks.check_longest_solved(longest_solved)
+
 # %% [markdown]
-# Using it on the real RNN: `accuracy_at` returns the worst run's accuracy at a distance, training new runs only for
-# distances section 10 did not measure.
+# Once the check passes, use it on the real RNN: `accuracy_at` returns the worst run's accuracy at a distance,
+# training new runs only for distances section 10 did not measure.
 
 # %%
 measured, asked = dict(recall_results), []
@@ -1218,13 +1221,13 @@ def accuracy_at(distance):
     return min(measured[distance])
 
 
-longest = longest_solved(accuracy_at, cfg.search_distances)
-print(f"asked about {len(asked)} of {len(cfg.search_distances)} distances: "
-      + ", ".join(f"{d} (worst run {min(measured[d]):.0%}{', new' if d not in recall_results else ''})" for d in asked))
-print(f"longest distance solved by every run: {longest}")
-
-# %%
-passed = checks.check_longest_solved(longest_solved)
+if passed:
+    longest = longest_solved(accuracy_at, cfg.search_distances)
+    print(f"asked about {len(asked)} of {len(cfg.search_distances)} distances: "
+          + ", ".join(f"{d} (worst run {min(measured[d]):.0%}{', new' if d not in recall_results else ''})" for d in asked))
+    print(f"longest distance solved by every run: {longest}")
+else:
+    print("Solve the exercise first (the check above says what is wrong), then run this cell again.")
 
 # %% [markdown] jupyter={"source_hidden": true} tags=["rubric"]
 # **Rubric (teacher edition).** A complete answer is a bisection over the *indices* of `distances` that keeps the

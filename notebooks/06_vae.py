@@ -207,7 +207,7 @@ log_px = Normal(0.0, (w**2 + s**2) ** 0.5).log_prob(torch.tensor(x_obs)).item() 
 post_var = 1 / (1 + w**2 / s**2)
 posterior = Normal(post_var * w * x_obs / s**2, post_var**0.5)                    # exact p(z | x)
 q_toy = Normal(0.3, 0.6)                                                          # any q will do
-z = q_toy.sample((400_000,))
+z = q_toy.loc + q_toy.scale * torch.randn(400_000, generator=torch.Generator().manual_seed(0))  # leaves the global RNG alone
 log_lik = Normal(w * z, s).log_prob(torch.tensor(x_obs))                          # log p(x | z)
 identity = (log_lik + Normal(0.0, 1.0).log_prob(z) - q_toy.log_prob(z)) + (q_toy.log_prob(z) - posterior.log_prob(z))
 elbo_toy = (log_lik.mean() - torch.distributions.kl_divergence(q_toy, Normal(0.0, 1.0))).item()

@@ -65,8 +65,9 @@ def project() -> tuple[str, str]:
     return meta["urls"]["Repository"], meta["version"]
 
 
-def expected_setup(echo: bool = True) -> str:
-    """The setup cell; ``echo=False`` assigns the version check's result, so Jupyter shows no bare True (the index)."""
+def expected_setup(echo: bool = False) -> str:
+    """The setup cell. By default it assigns the version check's result, so Jupyter shows no bare ``True`` under it;
+    ``echo=True`` gives the old form that leaves the result as the cell's value."""
     url, version = project()
     return SETUP.format(url=url, version=version, assign="" if echo else "version_ok = ")
 
@@ -85,6 +86,10 @@ def _fix(nb, stem: str) -> bool:
     setup = next(c for c in nb.cells if c.cell_type == "code")
     if setup.source != expected_setup():
         setup.source, changed = expected_setup(), True
+    if setup.get("outputs"):  # the old form's bare ``True``: the new cell never prints a value, so drop it
+        kept = [o for o in setup.outputs if o.get("output_type") != "execute_result"]
+        if len(kept) != len(setup.outputs):
+            setup.outputs, changed = kept, True
     return changed
 
 

@@ -177,7 +177,6 @@ CHECKPOINTS = {"vae_mlp": _make_mlp, "vae_conv": _make_conv}
 
 # ---------------------------------------------------------------- chapter 04's GAN, for the comparison of §13
 
-@torch.no_grad()
 def gan_samples(n: int, use_checkpoint: bool = True, seed: int = 4):
     """``n`` samples in [0, 1] from chapter 04's best GAN, and a message: ``(images or None, message)``.
 
@@ -194,4 +193,5 @@ def gan_samples(n: int, use_checkpoint: bool = True, seed: int = 4):
     generator, message = gan_training.pretrained_generator(use_checkpoint=use_checkpoint)
     z = torch.randn(n, generator.latent_dim, generator=torch.Generator().manual_seed(seed))
     device = next(generator.parameters()).device
-    return (generator.eval()(z.to(device)).cpu() + 1) / 2, message  # tanh output [-1, 1] -> [0, 1]
+    with torch.no_grad():  # only the sampling: in smoke mode pretrained_generator trains the GAN first
+        return (generator.eval()(z.to(device)).cpu() + 1) / 2, message  # tanh output [-1, 1] -> [0, 1]
