@@ -84,7 +84,7 @@ environment_ok = environment.check(COURSE_UTILS_VERSION)
 # | [02](02_rnn_bptt.ipynb) | 110 min | 15 min | 100 min | about 3 h 45 min | 5.9 min | 18 s |
 # | [03](03_lstm_gru.ipynb) | 110 min | 20 min | 125 min | about 4 h 15 min | 7.6 min | 20 s |
 # | [04](04_gan.ipynb) | 95 min | 15 min | 75 min | about 3 h 5 min | 2.6 min | 36 s |
-# | [05](05_autoencoders.ipynb) | 105 min | 25 min | 100 min | about 3 h 50 min | 5.0 min | 27 s |
+# | [05](05_autoencoders.ipynb) | 105 min | 25 min | 100 min | about 3 h 50 min | 8.5 min | 27 s |
 # | [06](06_vae.ipynb) | 100 min | 25 min | 100 min | about 3 h 45 min | 3.4 min | 38 s |
 #
 # Estimated from each chapter itself: reading at 100 words of prose and 10 lines of code a minute; running = the full run's compute time plus 5 minutes per widget; 25 minutes per exercise (each part rounded up to 5 minutes). Your own pace may well differ by half either way.
@@ -198,7 +198,7 @@ environment_ok = environment.check(COURSE_UTILS_VERSION)
 #
 # **Study time:** about 3 h 50 min: reading 105 min, running and exploring 25 min, exercises 100 min (estimate; see the table above)
 #
-# **Compute time:** full run 5.0 min, smoke run 27 s (measured on 2 CPU cores, torch 2.15.0+cu132)
+# **Compute time:** full run 8.5 min, smoke run 27 s (measured on 2 CPU cores, torch 2.14.1+cu130)
 #
 # **Widgets in:** 7. Denoising autoencoders; 10. Latent-size explorer; 11. The latent space
 
