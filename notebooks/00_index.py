@@ -80,7 +80,7 @@ environment_ok = environment.check(COURSE_UTILS_VERSION)
 #
 # | chapter | study: read | study: run and explore | study: exercises | study time in all | compute: full run | compute: smoke run |
 # |---|---|---|---|---|---|---|
-# | [01](01_cnn.ipynb) | 80 min | 20 min | 75 min | about 2 h 55 min | 6.1 min | 25 s |
+# | [01](01_cnn.ipynb) | 85 min | 20 min | 75 min | about 3 h | 6.1 min | 25 s |
 # | [02](02_rnn_bptt.ipynb) | 110 min | 15 min | 100 min | about 3 h 45 min | 5.9 min | 18 s |
 # | [03](03_lstm_gru.ipynb) | 110 min | 20 min | 125 min | about 4 h 15 min | 7.6 min | 20 s |
 # | [04](04_gan.ipynb) | 95 min | 15 min | 75 min | about 3 h 5 min | 4.7 min | 36 s |
@@ -105,7 +105,7 @@ environment_ok = environment.check(COURSE_UTILS_VERSION)
 #
 # **Prerequisites:** PyTorch tensors, `nn.Module`, a training loop with an optimizer, cross-entropy.
 #
-# **Study time:** about 2 h 55 min: reading 80 min, running and exploring 20 min, exercises 75 min (estimate; see the table above)
+# **Study time:** about 3 h: reading 85 min, running and exploring 20 min, exercises 75 min (estimate; see the table above)
 #
 # **Compute time:** full run 6.1 min, smoke run 25 s (measured on 2 CPU cores, torch 2.14.1+cu130)
 #
