@@ -11,7 +11,8 @@
 #   make colab     the Colab leg: Colab's package set (Python 3.13, ipywidgets 7.7) in build/colab/venv, the course
 #                  installed as the Colab setup cell does, every notebook in smoke mode, the widget tests
 #   make site      the course website in build/site (Sphinx + MyST-NB, every script vendored; full-mode run)
-#   make site-smoke  the same website from smoke runs (quick; its browser test is tests/site)
+#   make site-smoke  the same website from smoke runs (quick; what CI builds)
+#   make site-test   the built website in headless Chromium with no kernel (tests/site; CI runs it)
 
 PYTHON ?= python3
 VENV   ?= .venv
@@ -70,17 +71,29 @@ checkpoints: env
 clean:
 	rm -rf build .pytest_cache
 
-# The course website (site/, issue 19: not yet part of CI). Its own environment, so the course's .venv is untouched.
-SITE_VENV ?= build/site-venv
+# The course website (site/, issue 19). Its packages (site/requirements.txt: Sphinx, MyST-NB, the book theme and
+# what they need) go into the course's own .venv by default: the site build runs the notebooks, so a separate
+# environment would need a second torch + torchvision (a 5.5 GB CUDA build here) for nothing. Measured before
+# choosing: `pip install --dry-run -r site/requirements.txt` in .venv adds 24 packages and changes the version of
+# none it already holds (myst-parser 5 takes the markdown-it-py 4 that jupytext uses); `pip check` runs after the
+# install and fails the target on any conflict. SITE_VENV=other/venv builds a separate environment instead.
+# npm (for site/vendor.py) must be on PATH: Node.js's own, or Debian's npm package.
+SITE_VENV ?= $(VENV)
 SITE_PY   := $(SITE_VENV)/bin/python
-.PHONY: site site-smoke
-$(SITE_VENV)/.installed: pyproject.toml site/requirements.txt
+.PHONY: site site-smoke site-test site-env
+site-env: $(SITE_VENV)/.site-installed
+$(SITE_VENV)/.site-installed: pyproject.toml site/requirements.txt | env
 	test -x $(SITE_PY) || $(PYTHON) -m venv $(SITE_VENV)
-	$(SITE_PY) -m pip install -q -e . -r site/requirements.txt
+	$(SITE_PY) -m pip install -q $(if $(filter $(VENV),$(SITE_VENV)),,-e ".[dev]") -r site/requirements.txt
+	$(SITE_PY) -m pip check
 	touch $@
 # build/site: every notebook run in full mode with its widget state stored (publishing)
-site: $(SITE_VENV)/.installed
+site: site-env
 	$(SITE_PY) site/build.py --mode full --output build/site
-# the same in smoke mode; then `COURSE_REQUIRE_SITE=1 .venv/bin/pytest tests/site` tests it in Chromium
-site-smoke: $(SITE_VENV)/.installed
+# the same in smoke mode (what CI builds)
+site-smoke: site-env
 	$(SITE_PY) site/build.py --mode smoke --output build/site
+# the built site (make site-smoke or make site first) in headless Chromium, with no kernel: every page, image,
+# link, formula and kernel-free widget (tests/site); required to run, not skipped. Times: artifacts/site/.
+site-test: site-env
+	COURSE_REQUIRE_SITE=1 $(SITE_PY) -m pytest tests/site -q -p no:cacheprovider

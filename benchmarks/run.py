@@ -4,13 +4,16 @@
     python benchmarks/run.py --chapters 01 03      # only these chapters (results of the others are kept)
     python benchmarks/run.py --modes smoke         # only smoke runs
     python benchmarks/run.py --store               # full runs also write their outputs into notebooks/*.ipynb
+    python benchmarks/run.py --only site           # one leg (data-path, browser or site) and no chapter runs
     python benchmarks/run.py --report              # only regenerate every table and time from the JSON
     python benchmarks/run.py --check               # exit 1 unless every place states what the JSON holds
 
 Each chapter runs headless in a fresh kernel (nbclient), one process at a time: wall time, peak memory of
 the kernel, and, in full mode, the headline numbers the notebook stores with course_utils.results.record.
-The data-path ratio comes from benchmarks/data_path.py, the slider response times from the browser tests
-(tests/test_browser.py). Results go to benchmarks/results/benchmarks.json (merged, so a partial run keeps
+The data-path ratio comes from benchmarks/data_path.py, the slider response times in JupyterLab from the browser
+tests (tests/test_browser.py) and those on the website from its browser test (tests/site, which writes
+artifacts/site/widget_ms.json; the site must be built first, `make site-smoke`, which this script does not do: it
+takes the torch lock itself). Results go to benchmarks/results/benchmarks.json (merged, so a partial run keeps
 the rest). From that one file come every time the course states (scripts/timings.py): the README's chapter
 table between its benchmark markers and benchmarks/results/benchmarks.md, the per-part tables of the teaching
 notes, the course index's runtimes (scripts/make_index.py) and the chapter headers' runtime rows (the chapters
@@ -48,7 +51,9 @@ sys.modules[_spec.name] = timings
 _spec.loader.exec_module(timings)
 
 SMOKE_TARGET_S, FULL_TARGET_S = timings.TARGET_S["smoke"], timings.TARGET_S["full"]
-SLIDER_TARGET_MS, DATA_PATH_TARGET = 150, 0.5
+# Key press to new image, median per slider: in JupyterLab (a kernel round trip unless the view is kernel-free) and
+# on the website (no kernel: the browser shows another precomputed frame). Issue 19's targets.
+SLIDER_TARGET_MS, SITE_SLIDER_TARGET_MS, DATA_PATH_TARGET = 100, 30, 0.5
 
 TITLES = {
     "01_cnn": "01 Convolutional networks",
@@ -160,6 +165,32 @@ def run_browser(chapters: list[str], artifacts: Path | None = None) -> dict:
     return found
 
 
+def run_site(artifacts: Path | None = None) -> dict:
+    """Widget times on the built website, per page: run tests/site on ``build/site``, or read what an earlier run
+    left in ``artifacts`` (its widget_ms.json). Returns {page: {"sliders": {label: ms}, "other": {label: ms}}} for
+    the pages that have kernel-free widgets; {} when the site is not built."""
+    if artifacts is None:
+        artifacts = ROOT / "artifacts" / "site"
+        if not (ROOT / "build" / "site" / "index.html").is_file():
+            print("site leg skipped: build/site is not built (make site-smoke builds it)", file=sys.stderr)
+            return {}
+        (artifacts / "widget_ms.json").unlink(missing_ok=True)
+        subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(ROOT / "tests" / "site")],
+                       cwd=ROOT, env=dict(os.environ, COURSE_REQUIRE_SITE="1"), check=False)
+    path = artifacts / "widget_ms.json"
+    if not path.is_file():
+        print(f"site leg: no {path} (tests/site writes it)", file=sys.stderr)
+        return {}
+    found = {}
+    for page, entry in json.loads(path.read_text()).items():
+        controls = entry.get("controls_ms") or {}
+        if controls:  # keys like "widget 0 · slider 0 noise std"
+            found[Path(page).stem] = {
+                "sliders": {k: v for k, v in controls.items() if " · slider " in k},
+                "other": {k: v for k, v in controls.items() if " · slider " not in k}}
+    return found
+
+
 # ---------------------------------------------------------------- report
 def _fmt_value(value, unit: str) -> str:
     def one(v):
@@ -209,6 +240,13 @@ def _headline(key: str, rec: dict) -> str:
     return text
 
 
+def _control_name(key: str) -> str:
+    """'widget 0 · dropdown 1 layer' (tests/site's key) -> 'dropdown "layer"'."""
+    kind, _, label = key.split(" · ", 1)[-1].partition(" ")
+    label = label.partition(" ")[2]
+    return f'{kind} "{label}"' if label else kind
+
+
 def render(bench: dict) -> str:
     """The Markdown tables: per-chapter runtimes and headline numbers, data path, sliders."""
     lines = ["| # | chapter | smoke run (target ≤ 45 s) | full run (target ≤ 6 min) | peak memory | claims checked by code "
@@ -242,8 +280,23 @@ def render(bench: dict) -> str:
         for chapter, ms in sliders.items():
             ms = ms["ms"] if isinstance(ms, dict) else ms
             slow = sum(m > SLIDER_TARGET_MS for m in ms)
-            out.append(f"- {chapter}: {len(ms)} sliders, median {_median(ms):.0f} ms, slowest {max(ms):.0f} ms"
+            out.append(f"- {chapter}: {len(ms)} slider{'s' if len(ms) != 1 else ''}, median {_median(ms):.0f} ms, slowest {max(ms):.0f} ms"
                        + (f" ({slow} above target ✗)" if slow else " ✓"))
+        out.append("")
+    site = bench.get("site", {})
+    if site:
+        out += [f"Widgets on the website, no kernel (headless Chromium; key press to new image, median per slider, "
+                f"target ≤ {SITE_SLIDER_TARGET_MS} ms; from `make site-smoke` and tests/site):", ""]
+        for page, entry in site.items():
+            ms = list(entry["sliders"].values())
+            other = ", ".join(f"{_control_name(k)} {v:.0f} ms" for k, v in entry["other"].items())
+            if ms:
+                slow = sum(m > SITE_SLIDER_TARGET_MS for m in ms)
+                line = (f"- {page}: {len(ms)} slider{'s' if len(ms) != 1 else ''}, median {_median(ms):.0f} ms, "
+                        f"slowest {max(ms):.0f} ms" + (f" ({slow} above target ✗)" if slow else " ✓"))
+            else:
+                line = f"- {page}: no slider"
+            out.append(line + (f"; other controls: {other}" if other else ""))
         out.append("")
     machines = sorted({_machine_label(e["machine"]) for c in bench.get("chapters", {}).values()
                        for m, e in c.items() if m in ("smoke", "full")})
@@ -391,6 +444,12 @@ def main(argv=None) -> int:
     parser.add_argument("--skip-browser", action="store_true")
     parser.add_argument("--browser-artifacts", type=Path,
                         help="read slider times from this folder of an earlier browser-test run instead of running them")
+    parser.add_argument("--skip-site", action="store_true")
+    parser.add_argument("--site-artifacts", type=Path,
+                        help="read the website's widget times from this folder of an earlier tests/site run "
+                             "(its widget_ms.json) instead of running tests/site")
+    parser.add_argument("--only", choices=["data-path", "browser", "site"],
+                        help="run this one leg and no chapter: the other results are kept")
     parser.add_argument("--report", action="store_true",
                         help="only regenerate every table and time (README, notes, index, chapter headers) from the JSON")
     parser.add_argument("--check", action="store_true", help="exit 1 unless every place states what the JSON holds")
@@ -406,6 +465,9 @@ def main(argv=None) -> int:
         print("\n".join(problems) if problems else "every place agrees with benchmarks/results/benchmarks.json")
         return 1 if problems else 0
     wanted = sorted(p.stem for p in (ROOT / "notebooks").glob("0[1-9]_*.py"))
+    if args.only:
+        args.modes = []
+        args.skip_data_path, args.skip_browser, args.skip_site = (args.only != leg for leg in ("data-path", "browser", "site"))
     if not args.report:
         existing = wanted
         wanted = existing if not args.chapters else [c for c in existing if any(c.startswith(a) for a in args.chapters)]
@@ -433,6 +495,10 @@ def main(argv=None) -> int:
         if not args.skip_browser:
             for chapter, ms in run_browser(wanted, args.browser_artifacts).items():
                 bench.setdefault("sliders", {})[chapter] = {"ms": [round(m) for m in ms], "machine": here, "measured": now}
+        if not args.skip_site:
+            site = run_site(args.site_artifacts)
+            if site:  # a page no longer built drops out; nothing measured keeps the last measurement
+                bench["site"] = {page: entry | {"machine": here, "measured": now} for page, entry in site.items()}
         bench["updated"] = now
         RESULTS.mkdir(parents=True, exist_ok=True)
         JSON_PATH.write_text(json.dumps(bench, indent=2, sort_keys=True) + "\n")

@@ -228,7 +228,7 @@ def load_or_train(model: torch.nn.Module, name: str, train_fn: Callable[[torch.n
     start = time.perf_counter()
     result = train_fn(model)
     seconds = time.perf_counter() - start
-    why = "no checkpoint used in smoke mode" if not use_checkpoint else f"no checkpoint at {path}"
+    why = ("asked not to use a checkpoint: smoke mode, or a live run" if not use_checkpoint else f"no checkpoint at {path}")
     return f"Trained '{name}' from scratch in {seconds:.0f} s ({why}).", {"train_seconds": seconds, "result": result}
 
 

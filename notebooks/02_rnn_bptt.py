@@ -34,8 +34,8 @@
 #
 # | run | what it does | time on a 2-core laptop CPU |
 # |---|---|---|
-# | full (default) | all 60,000 training images for 8 epochs, memory experiment over 6 distances × 3 seeds | <!-- runtime:full -->5.9 min (measured on 2 CPU cores, torch 2.14.1+cu130; every chapter: the README's chapter table)<!-- /runtime --> |
-# | smoke (`COURSE_SMOKE=1`) | 2,000 images, 1 epoch, a few dozen steps per experiment: checks that everything runs | <!-- runtime:smoke -->18 s (measured on 2 CPU cores, torch 2.15.0+cu132; CI allows 45 s)<!-- /runtime --> |
+# | full (default) | all 60,000 training images for 8 epochs, memory experiment over 6 distances × 3 seeds | <!-- runtime:full -->4.2 min (measured on 2 CPU cores, torch 2.14.1+cu130; every chapter: the README's chapter table)<!-- /runtime --> |
+# | smoke (`COURSE_SMOKE=1`) | 2,000 images, 1 epoch, a few dozen steps per experiment: checks that everything runs | <!-- runtime:smoke -->17 s (measured on 2 CPU cores, torch 2.14.1+cu130; CI allows 45 s)<!-- /runtime --> |
 #
 # Prerequisites: chapter 01 (the training loop, `course_utils.train.fit`), the chain rule, matrix products.
 
@@ -808,9 +808,10 @@ fig
 # %% [markdown]
 # Compare the two colours. Both runs start with the same large gradients (the right panel). Unclipped, SGD turns
 # them into steps many times longer than the clipped run's, and within ten steps the gradient norm falls far below
-# where it started: a few large early steps have thrown the run onto a plateau, a flat region where the loss stays at
-# or above that of guessing ($\ln 8$) and the small gradients lead nowhere within the budget. None of the three
-# unclipped seeds learns. Clipped, the steps stay short, every seed learns far above chance (the table shows how far;
+# where it started: a few large early steps have thrown the run onto a plateau, a flat region where the loss stays
+# near that of guessing ($\ln 8$), much closer to it than to the clipped runs' loss, and the small gradients lead
+# almost nowhere within the budget. None of the three unclipped seeds gets beyond 25 % accuracy (chance is 1 in 8,
+# 12.5 %). Clipped, the steps stay short, every seed learns far above chance (the table shows how far;
 # 300 steps are not always enough to finish), and its gradient norms are the *larger* ones: the run stays in the
 # region where the loss surface has its steep walls, and meets its largest gradients later, while it learns.
 # Clipping is what lets it cross them. So this run is not one whose gradients explode without clipping;
@@ -831,9 +832,13 @@ results.claim("unclipped, SGD takes steps many times longer than the clipped run
               min(max(r["step_length"][:10]) for r in unclipped) > 3 * max(max(r["step_length"][:10]) for r in clipped),
               detail=f"longest of the first 10 steps: {[round(max(r['step_length'][:10]), 3) for r in unclipped]} vs "
                      f"{[round(max(r['step_length'][:10]), 3) for r in clipped]}")
-results.claim("the unclipped loss stays at or above that of guessing, and none of the three unclipped seeds learns",
-              all(sum(r["loss"][-50:]) / 50 > math.log(8) - 0.02 and r["accuracy"] < 0.25 for r in unclipped),
-              detail=", ".join(f"loss {sum(r['loss'][-50:]) / 50:.3f}, acc {r['accuracy']:.0%}" for r in unclipped))
+final_loss = {id(r): sum(r["loss"][-50:]) / 50 for r in unclipped + clipped}  # mean over the last 50 steps
+midway = (math.log(8) + max(final_loss[id(r)] for r in clipped)) / 2        # halfway from the clipped runs to guessing
+results.claim("the unclipped loss stays much closer to that of guessing than to the clipped runs' loss, and none of "
+              "the three unclipped seeds gets beyond 25 % accuracy",
+              all(final_loss[id(r)] > midway and r["accuracy"] < 0.25 for r in unclipped),
+              detail=", ".join(f"loss {final_loss[id(r)]:.3f}, acc {r['accuracy']:.0%}" for r in unclipped)
+              + f"; halfway to guessing: {midway:.3f}")
 results.claim("clipped, every seed learns far above chance, its gradient norms are the larger ones, met later",
               all(r["accuracy"] > 0.5 and r["grad_norm"].index(max(r["grad_norm"])) > 20 for r in clipped)
               and max(max(r["grad_norm"]) for r in clipped) > max(max(r["grad_norm"]) for r in unclipped),

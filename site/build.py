@@ -1,10 +1,10 @@
 """Build the course website: execute the notebooks with widget state stored, then a static Sphinx + MyST-NB site.
 
-    build/site-venv/bin/python site/build.py --mode smoke --output build/site      # what CI builds
-    build/site-venv/bin/python site/build.py --mode full --output build/site       # for publishing
+    .venv/bin/python site/build.py --mode smoke --output build/site      # what CI builds (make site-smoke)
+    .venv/bin/python site/build.py --mode full --output build/site       # for publishing (make site)
 
-Run it with the site's own environment (``build/site-venv``: the course installed with ``pip install -e .``, plus
-``site/requirements.txt``), never the course's ``.venv``. Steps:
+Run it with the course's ``.venv`` once ``make site-env`` has added ``site/requirements.txt`` to it (the notebooks
+run in kernels of this same Python, so the site needs the course's torch; see the Makefile). Steps:
 
 1. vendor the browser code from npm (``site/vendor.py``: html-manager, requirejs, MathJax), so no page loads
    anything from a CDN;

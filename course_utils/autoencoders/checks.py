@@ -119,16 +119,26 @@ def _shape(x) -> str:
 def check_retrieve(fn) -> bool:
     """Exercise 05.3: ``fn(queries, database, k)`` gives, per query row, the indices of its k nearest database rows."""
     title = check_retrieve.title
+    if not callable(fn):
+        return report(title, False, f"pass your function itself, retrieve(queries, database, k), not a {type(fn).__name__}.")
     g = torch.Generator().manual_seed(0)
     database = torch.randn(40, 5, generator=g) * torch.linspace(0.2, 3.0, 40)[:, None]  # norms differ a lot
     queries = torch.randn(6, 5, generator=g)
-    k = 4
+    if not _retrieves(title, fn, queries, database, 1):  # k = 1 first: an answer that ignores k fails one of the two
+        return False
+    return _retrieves(title, fn, queries, database, 4, last=True)
+
+
+def _retrieves(title: str, fn, queries: torch.Tensor, database: torch.Tensor, k: int, last: bool = False) -> bool:
+    """One case of ``check_retrieve``: prints a hint and returns False, or (only when ``last``) prints the pass."""
     want = torch.cdist(queries, database).topk(k, largest=False).indices
-    got = fn(queries, database, k)
+    got = fn(queries.clone(), database.clone(), k)  # copies: an answer that edits its inputs cannot change the truth
     if not isinstance(got, torch.Tensor):
         return report(title, False, f"return a tensor of indices, got {type(got).__name__}.")
     if got.is_floating_point():
         return report(title, False, "the result holds floats: return the indices of the neighbours (topk(...).indices), not their distances.")
+    if got.dtype == torch.bool:
+        return report(title, False, "the result holds True/False: return the indices of the neighbours (topk(...).indices).")
     if tuple(got.shape) == (len(database), k) or tuple(got.shape) == (k, len(database)):
         return report(title, False, f"shape {tuple(got.shape)}: you searched the queries for each database row; "
                                     "measure from each query to the database, torch.cdist(queries, database).")
@@ -137,6 +147,9 @@ def check_retrieve(fn) -> bool:
     if tuple(got.shape) != tuple(want.shape):
         return report(title, False, f"return one row of k = {k} indices per query, shape {tuple(want.shape)}; got {tuple(got.shape)}.")
     got = got.long()
+    if got.min() < 0 or got.max() >= len(database):
+        return report(title, False, f"indices must be rows of the database, 0..{len(database) - 1}; got {got.min().item()}.."
+                                    f"{got.max().item()}.")
     if torch.equal(got, torch.cdist(queries, database).topk(k, largest=True).indices):
         return report(title, False, "these are the farthest rows: take the smallest distances (topk(..., largest=False)).")
     if torch.equal(got, (queries @ database.T).topk(k).indices):
@@ -144,5 +157,5 @@ def check_retrieve(fn) -> bool:
     if torch.equal(got.sort(1).values, want.sort(1).values) and not torch.equal(got, want):
         return report(title, False, "the right neighbours, in the wrong order: put the nearest first.")
     if not torch.equal(got, want):
-        return report(title, False, "some indices are not the k nearest database rows by Euclidean distance.")
-    return report(title, True, f"{len(queries)} queries, k = {k}: the nearest database rows, nearest first.")
+        return report(title, False, f"with k = {k}, some indices are not the k nearest database rows by Euclidean distance.")
+    return report(title, True, f"{len(queries)} queries, k = 1 and k = {k}: the nearest database rows, nearest first.") if last else True

@@ -14,7 +14,11 @@ import torch
 def _images(images, name: str = "images") -> torch.Tensor:
     if not isinstance(images, torch.Tensor | np.ndarray):
         raise TypeError(f"{name} must be a tensor or array of images shaped (N, 1, H, W) or (N, H, W), got {type(images).__name__}.")
-    x = torch.as_tensor(images).detach().cpu().double()
+    x = torch.as_tensor(images).detach().cpu()
+    if not x.is_floating_point():
+        hint = ": convert and divide by 255 (x.float() / 255)" if not (x.is_complex() or x.dtype == torch.bool) else ""
+        raise TypeError(f"{name} must hold float pixels, got {x.dtype}{hint}.")
+    x = x.double()
     if x.dim() == 4 and x.shape[1] == 1:
         x = x[:, 0]
     if x.dim() != 3 or len(x) == 0 or min(x.shape[1:]) < 2:
@@ -70,11 +74,20 @@ def neighbour_label_agreement(points, labels, k: int = 10) -> np.ndarray:
     ``points`` (N, D) are e.g. a 2-D t-SNE embedding, ``labels`` (N,) class indices 0..C-1. Returns an array (C,)
     (NaN for a class with no points). 1 means every point's neighbours share its class; chance is the class's share.
     """
-    p = torch.as_tensor(np.asarray(points), dtype=torch.float64)
-    y = torch.as_tensor(np.asarray(labels)).long()
-    if p.dim() != 2 or y.dim() != 1 or len(p) != len(y) or not p.isfinite().all():
-        raise ValueError(f"points must be finite and shaped (N, D) with one label per point, got points {tuple(p.shape)} "
-                         f"and labels {tuple(y.shape)}.")
+    arrays = {}
+    for name, value in (("points", points), ("labels", labels)):
+        a = np.asarray(value.detach().cpu() if isinstance(value, torch.Tensor) else value)
+        if not (np.issubdtype(a.dtype, np.number) or a.dtype == bool) or np.iscomplexobj(a):
+            raise TypeError(f"{name} must be an array of real numbers, got {type(value).__name__} of dtype {a.dtype}.")
+        arrays[name] = a
+    p = torch.as_tensor(arrays["points"], dtype=torch.float64)
+    y_raw = torch.as_tensor(arrays["labels"])
+    if p.dim() != 2 or y_raw.dim() != 1 or len(p) != len(y_raw) or len(p) < 2 or not p.isfinite().all():
+        raise ValueError(f"points must be finite and shaped (N, D), N >= 2, with one label per point, got points "
+                         f"{tuple(p.shape)} and labels {tuple(y_raw.shape)}.")
+    if y_raw.dtype == torch.bool or (y_raw.is_floating_point() and not torch.equal(y_raw, y_raw.round())):
+        raise ValueError(f"labels must be class indices (ints 0..C-1), got {y_raw.dtype} values such as {y_raw[0].item()}.")
+    y = y_raw.long()
     if not (isinstance(k, int) and not isinstance(k, bool) and 1 <= k < len(p)):
         raise ValueError(f"k must be an int from 1 to N - 1 = {len(p) - 1}, got {k!r}.")
     if (y < 0).any():

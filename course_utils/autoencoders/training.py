@@ -10,6 +10,8 @@ Everything that takes images wants float pixels in [0, 1] (or [-1, 1] for a tanh
 
 from __future__ import annotations
 
+import math
+
 import torch
 import torch.nn.functional as F
 
@@ -104,11 +106,12 @@ def fit_autoencoder(model, X: torch.Tensor, *, num_epochs: int, loss: str = "bce
             raise ValueError(f"{name} {problem}.")
     if len(target) != len(X):
         raise ValueError(f"target has {len(target)} images but X has {len(X)}; give one target per input.")
-    if loss == "bce" and target.min() < 0:
-        raise ValueError(f"loss='bce' needs target pixels in [0, 1], got values down to {target.min().item():g}; "
-                         "use loss='mse' for data in [-1, 1].")
-    if not (isinstance(lr, float | int) and lr > 0):
-        raise ValueError(f"lr must be a positive number, not {lr!r}.")
+    for name, t in (("target", target),) + ((("X_val", X_val),) if X_val is not None else ()):
+        if loss == "bce" and t.min() < 0:
+            raise ValueError(f"loss='bce' needs {name} pixels in [0, 1], got values down to {t.min().item():g}; "
+                             "use loss='mse' for data in [-1, 1].")
+    if not (isinstance(lr, float | int) and not isinstance(lr, bool) and 0 < lr < math.inf):
+        raise ValueError(f"lr must be a positive finite number, not {lr!r}.")
     if not (transform is None or callable(transform)):
         raise TypeError(f"transform must be a function of a batch (e.g. add_noise(0.3)) or None, got {type(transform).__name__}.")
     if not (isinstance(seed, int) and not isinstance(seed, bool)):

@@ -92,6 +92,22 @@ def check_strided_cnn(model: nn.Module, pooled: nn.Module | None = None) -> bool
     return report(STRIDED, True, f"{len(strided)} strided convolutions, no pooling, logits of shape (2, 10).{extra}")
 
 
+def _build_block(title: str, block_cls, name: str, argument: str) -> nn.Module | bool:
+    """Build ``block_cls(8)`` for a block exercise; returns the block, or False after printing what is wrong
+    (an instance instead of the class, something not callable, a class that does not build an nn.Module)."""
+    if isinstance(block_cls, nn.Module):
+        return report(title, False, f"pass the class itself ({name}), not an instance such as {name}(8).")
+    if not callable(block_cls):
+        return report(title, False, f"expected a class {name}({argument}), got {type(block_cls).__name__}.")
+    try:
+        block = block_cls(8)
+    except TypeError as err:  # most often a signature with more arguments than the exercise asks for
+        return report(title, False, f"{name}(8) raised TypeError: {err}; the block takes one argument, {argument}.")
+    if not isinstance(block, nn.Module):
+        return report(title, False, f"{name}(8) must build an nn.Module, got {type(block).__name__}.")
+    return block
+
+
 @exercise(RESIDUAL)
 def check_residual_block(block_cls) -> bool:
     """Exercise 01.3: ``block_cls(channels)`` computes relu(x + F(x)) with F two 3x3 conv-BN layers.
@@ -99,13 +115,9 @@ def check_residual_block(block_cls) -> bool:
     With every conv weight at zero, F(x) is the last batch norm's shift b everywhere, so the block must give
     relu(x + b): b = 0 separates the classic mistakes, b = -0.5 anything else that is not relu(x + F(x)).
     """
-    if isinstance(block_cls, nn.Module):
-        return report(RESIDUAL, False, "pass the class itself (ResidualBlock), not an instance such as ResidualBlock(8).")
-    if not callable(block_cls):
-        return report(RESIDUAL, False, f"expected a class ResidualBlock(channels), got {type(block_cls).__name__}.")
-    block = block_cls(8)
+    block = _build_block(RESIDUAL, block_cls, "ResidualBlock", "channels")
     if not isinstance(block, nn.Module):
-        return report(RESIDUAL, False, f"ResidualBlock(8) must build an nn.Module, got {type(block).__name__}.")
+        return False
     convs = [m for m in block.modules() if isinstance(m, nn.Conv2d) and m.kernel_size == (3, 3)]
     norms = [m for m in block.modules() if isinstance(m, nn.BatchNorm2d)]
     if len(convs) < 2 or len(norms) < 2:
@@ -161,6 +173,9 @@ def check_same_padding(fn) -> bool:
             return report(SAME_PADDING, False, f"{where} yours returned {got!r}, a float; use // (padding counts whole pixels).")
         if got is None or isinstance(got, bool) or not isinstance(got, int | np.integer):
             return report(SAME_PADDING, False, f"{where} 'same' padding exists, but yours returned {got!r}; return an int.")
+        if got < 0:
+            return report(SAME_PADDING, False, f"{where} yours returned {got}; padding adds pixels on each side, so it "
+                                               "is >= 0: check the sign.")
         sizes = {h: _torch_size(h, k, 1, int(got), d) if h + 2 * got >= d * (k - 1) + 1 else None for h in (9, 16, 28)}
         if any(size != h for h, size in sizes.items()):
             truth = d * (k - 1) // 2
@@ -175,13 +190,9 @@ def check_same_padding(fn) -> bool:
 def check_down_block(block_cls) -> bool:
     """Exercise 01.3: ``block_cls(c)`` maps (B, c, H, W) to (B, 2c, H/2, W/2) as relu(F(x) + P(x)), where F is a
     stride-2 3x3 conv-BN-ReLU-3x3 conv-BN and the shortcut P a 1x1 stride-2 conv followed by batch norm."""
-    if isinstance(block_cls, nn.Module):
-        return report(DOWN_BLOCK, False, "pass the class itself (DownBlock), not an instance such as DownBlock(8).")
-    if not callable(block_cls):
-        return report(DOWN_BLOCK, False, f"expected a class DownBlock(in_channels), got {type(block_cls).__name__}.")
-    block = block_cls(8)
+    block = _build_block(DOWN_BLOCK, block_cls, "DownBlock", "in_channels")
     if not isinstance(block, nn.Module):
-        return report(DOWN_BLOCK, False, f"DownBlock(8) must build an nn.Module, got {type(block).__name__}.")
+        return False
     convs = [m for m in block.modules() if isinstance(m, nn.Conv2d)]
     ones = [m for m in convs if m.kernel_size == (1, 1)]
     if not ones:

@@ -162,7 +162,7 @@ def conv_arithmetic_figure(size=7, kernel=3, stride=2, padding=1, dilation=1, po
         ax.add_patch(Rectangle((c, r), 1, 1, fc="crimson", ec="0.4", lw=0.8))
         ax.text(c + 0.5, r + 0.5, str(pos), ha="center", va="center", color="white", fontsize=10, weight="bold")
     ax.set(xlim=(0, out), ylim=(out, 0), aspect="equal", xticks=[], yticks=[])
-    ax.set_title(f"output {out}×{out}\n(numbered: the positions drawn)", fontsize=9)
+    ax.set_title(f"output {out}×{out}\n(numbers: drawn)", fontsize=9)
     fig.suptitle(f"input {size}×{size} (blue) padded by {padding} (hatched) to {full}×{full}; kernel {kernel}×{kernel}, "
                  f"stride {stride}, dilation {dilation}", fontsize=10)
     fig.supxlabel(f"H_out = floor((H + 2p − d(k−1) − 1) / s) + 1 = floor(({size} + 2·{padding} − {dilation}·({kernel}−1) − 1)"
@@ -214,6 +214,14 @@ def plot_filters_signed(weight: torch.Tensor, ncols: int = 8, title: str = "", s
     if not isinstance(weight, torch.Tensor) or weight.dim() != 4 or weight.shape[1] != 1:
         raise ValueError(f"weight must be a conv weight shaped (out, 1, k, k), got "
                          f"{tuple(weight.shape) if isinstance(weight, torch.Tensor) else type(weight).__name__}.")
+    if weight.numel() == 0 or not torch.isfinite(weight).all():
+        raise ValueError("weight must hold at least one filter, every value finite (no NaN or inf).")
+    if isinstance(ncols, bool) or not isinstance(ncols, int) or ncols < 1:
+        raise ValueError(f"ncols must be a positive int (filters per row), got {ncols!r}.")
+    if isinstance(size, bool) or not isinstance(size, int | float) or not 0 < size < 10:
+        raise ValueError(f"size must be a number of inches per filter in (0, 10), got {size!r}.")
+    if not isinstance(title, str):
+        raise TypeError(f"title must be a str, got {type(title).__name__}.")
     w = weight.detach().float().cpu()[:, 0]
     limit = float(w.abs().max()) or 1.0
     nrows = -(-len(w) // ncols)
@@ -258,7 +266,7 @@ def plot_training(history, title: str):
         raise ValueError("title must name the model, e.g. 'CNN 32-64-128'.")
     fig, (ax_loss, ax_acc) = new_figure(1, 2, figsize=(8, 3))
     epochs = history["epoch"]
-    for ax, key, label in ((ax_loss, "loss", "loss (cross-entropy with label smoothing)"), (ax_acc, "acc", "accuracy")):
+    for ax, key, label in ((ax_loss, "loss", "loss (cross-entropy,\nlabel smoothing)"), (ax_acc, "acc", "accuracy")):
         ax.plot(epochs, history[f"train_{key}"], "o-", color="#1f77b4", label="training set (running, during the epoch)")
         ax.plot(epochs, history[f"val_{key}"], "s--", color="#d62728", label="test set (after the epoch)")
         ax.set(xlabel="epoch", ylabel=label)

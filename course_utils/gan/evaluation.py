@@ -277,7 +277,16 @@ def earth_movers_distance(a: torch.Tensor, b: torch.Tensor) -> float:
     check the WGAN critic's estimate; cost grows as N³, so keep N to a few thousand."""
     from scipy.optimize import linear_sum_assignment
 
-    x, y = (torch.as_tensor(v).detach().cpu().double() for v in (a, b))
+    points = {}
+    for name, v in (("a", a), ("b", b)):
+        try:
+            v = torch.as_tensor(v).detach().cpu()
+        except (TypeError, ValueError, RuntimeError) as err:
+            raise TypeError(f"{name} must be a tensor of points (N, dim), not {type(v).__name__}.") from err
+        if v.is_complex():
+            raise TypeError(f"{name} must hold real coordinates, got a {v.dtype} tensor.")
+        points[name] = v.double()
+    x, y = points["a"], points["b"]
     for name, v in (("a", x), ("b", y)):
         if v.dim() != 2 or len(v) == 0 or not torch.isfinite(v).all():
             raise ValueError(f"{name} must be a non-empty, finite (N, dim) tensor of points, got shape {tuple(v.shape)}.")

@@ -101,6 +101,9 @@ class SampleGrids(train.Callback):
             raise TypeError(f"z_fixed must be a (N, latent_dim) tensor of latent vectors, not {type(z_fixed).__name__}.")
         if z_fixed.dim() != 2 or len(z_fixed) == 0:
             raise ValueError(f"z_fixed must be a non-empty (N, latent_dim) tensor, got shape {tuple(z_fixed.shape)}.")
+        if not (z_fixed.is_floating_point() and torch.isfinite(z_fixed).all()):
+            raise ValueError(f"z_fixed must hold finite float latent vectors (e.g. torch.randn(N, latent_dim)), got "
+                             f"{_describe(z_fixed)}{'' if not z_fixed.is_floating_point() else ' with NaN or inf'}.")
         if not isinstance(every, int) or isinstance(every, bool) or every < 1:
             raise ValueError(f"every must be a positive int, not {every!r}.")
         self.z_fixed, self.every = z_fixed, every
@@ -133,6 +136,9 @@ class CriticEstimate(SampleGrids):
     def __init__(self, real: torch.Tensor, z_fixed: torch.Tensor, every: int):
         if not isinstance(real, torch.Tensor) or real.dim() < 2 or len(real) == 0:
             raise ValueError(f"real must be a non-empty tensor with one row per sample, got {_describe(real)}.")
+        if not (real.is_floating_point() and torch.isfinite(real).all()):
+            raise ValueError(f"real must hold finite float samples (as the critic is trained on), got {_describe(real)}"
+                             f"{'' if not real.is_floating_point() else ' with NaN or inf'}.")
         super().__init__(z_fixed, every)
         self.real = real
         self.estimates: list[float] = []

@@ -326,7 +326,7 @@ def _curve(values, name: str, length: int | None = None) -> np.ndarray:
     return a
 
 
-def discriminator_figure(x, p_data, p_g, d_star, d_trained, size=(6.0, 3.0)):
+def discriminator_figure(x, p_data, p_g, d_star, d_trained, size=(6.0, 3.6)):
     """Goodfellow's 1-D picture: the two densities (left axis) and D* beside a trained D (right axis), on the grid ``x``."""
     x = _curve(x, "x")
     curves = {name: _curve(v, name, len(x)) for name, v in
@@ -340,7 +340,8 @@ def discriminator_figure(x, p_data, p_g, d_star, d_trained, size=(6.0, 3.0)):
     ax2.plot(x, curves["d_trained"], color="tab:orange", lw=1.2, ls="--", label="trained D(x)")
     ax2.set(ylim=(0, 1.05), ylabel="D(x)")
     handles = ax.get_legend_handles_labels()[0] + ax2.get_legend_handles_labels()[0]
-    ax.legend(handles, [h.get_label() for h in handles], fontsize=7, loc="upper right")
+    fig.legend(handles, [h.get_label() for h in handles], fontsize=7, loc="outside lower center", ncol=2,
+               frameon=False)  # below the axes, so that no curve is hidden under it
     ax.set_title("D against a fixed generator (1-D)", fontsize=9)
     return fig
 

@@ -145,7 +145,7 @@ def fit_recall(model: nn.Module, distance: int, num_steps: int = RECALL_STEPS, *
 
 def recall_model(variant: str) -> models.LastStepModel:
     """A fresh recall classifier (8 tokens embedded in 16 dimensions, 64 units) for a name of ``RECALL_VARIANTS``."""
-    if variant not in RECALL_VARIANTS:
+    if not isinstance(variant, str) or variant not in RECALL_VARIANTS:
         raise ValueError(f"variant must be one of {', '.join(RECALL_VARIANTS)}, not {variant!r}.")
     kind, gate_bias = RECALL_VARIANTS[variant]
     return models.LastStepModel(kind, input_dim=16, output_dim=8, vocab_size=8, gate_bias=gate_bias)

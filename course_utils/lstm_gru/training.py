@@ -41,6 +41,39 @@ def _check_sizes(**sizes) -> None:
             raise ValueError(f"{name} must be an int >= 1, not {value!r}.")
 
 
+def _check_number(name: str, value, low: float = 0.0, low_ok: bool = False) -> None:
+    """``value`` must be a real number (not a bool), finite, and above ``low`` (or equal to it when ``low_ok``)."""
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value) or not (
+            value >= low if low_ok else value > low):
+        raise ValueError(f"{name} must be a finite number {'>=' if low_ok else '>'} {low:g}, not {value!r}.")
+
+
+def _check_vocabulary(model: nn.Module, tokens: torch.Tensor, name: str) -> None:
+    vocab = getattr(getattr(model, "embedding", None), "num_embeddings", None)
+    if vocab is not None:
+        low, high = (int(v) for v in torch.aminmax(tokens))
+        if not 0 <= low <= high < vocab:
+            raise ValueError(f"{name} hold indices {low}..{high}, outside the model's vocabulary 0..{vocab - 1}.")
+
+
+def _check_chunk(model, X, Y, optimizer, max_norm) -> None:
+    """``bptt_step``'s arguments: cheap checks (types, shapes, one min/max of a small chunk), no pass over the data."""
+    if not isinstance(model, nn.Module):
+        raise TypeError(f"model must be an nn.Module mapping (tokens, state) to (logits, state), not {type(model).__name__}.")
+    for name, t in (("X", X), ("Y", Y)):
+        if not (isinstance(t, torch.Tensor) and t.dim() == 2 and t.numel() and t.dtype in INDEX_DTYPES):
+            got = f"shape {tuple(t.shape)}, dtype {t.dtype}" if isinstance(t, torch.Tensor) else type(t).__name__
+            raise ValueError(f"{name} must be a non-empty (batch_size, seq_len) tensor of character indices, got {got}.")
+    if Y.shape != X.shape:
+        raise ValueError(f"Y must have X's shape {tuple(X.shape)} (the next character of each position), got {tuple(Y.shape)}.")
+    _check_vocabulary(model, X, "X")
+    _check_vocabulary(model, Y, "Y")
+    if not isinstance(optimizer, torch.optim.Optimizer):
+        raise TypeError(f"optimizer must be a torch.optim optimizer, e.g. torch.optim.AdamW(model.parameters()), "
+                        f"not {type(optimizer).__name__}.")
+    _check_number("max_norm", max_norm)
+
+
 def stream_batches(tokens: torch.Tensor, batch_size: int, seq_len: int) -> list[tuple[torch.Tensor, torch.Tensor]]:
     """Chunks ``(X, Y)`` of shape (batch_size, seq_len), in order; ``Y`` is ``X`` shifted by one character.
 
@@ -78,10 +111,7 @@ def evaluate_nats(model: nn.Module, tokens: torch.Tensor, batch_size: int = 16, 
         raise TypeError(f"model must be an nn.Module mapping (tokens, state) to (logits, state), not {type(model).__name__}.")
     _check_tokens(tokens, "tokens", 2)
     _check_sizes(batch_size=batch_size, seq_len=seq_len)
-    vocab = getattr(getattr(model, "embedding", None), "num_embeddings", None)
-    if vocab is not None and not 0 <= int(tokens.min()) <= int(tokens.max()) < vocab:
-        raise ValueError(f"tokens hold indices {int(tokens.min())}..{int(tokens.max())}, outside the model's "
-                         f"vocabulary 0..{vocab - 1}.")
+    _check_vocabulary(model, tokens, "tokens")
     batch_size = min(batch_size, (len(tokens) - 1) // 2) or 1
     per_stream = (len(tokens) - 1) // batch_size
     X_all = tokens[: batch_size * per_stream].view(batch_size, per_stream)        # every character but a few at the end
@@ -98,6 +128,7 @@ def evaluate_nats(model: nn.Module, tokens: torch.Tensor, batch_size: int = 16, 
 
 def bptt_step(model: nn.Module, X: torch.Tensor, Y: torch.Tensor, state, optimizer, max_norm: float = 1.0):
     """One chunk of truncated BPTT: run from the carried state, learn within the chunk; returns (loss, next state)."""
+    _check_chunk(model, X, Y, optimizer, max_norm)         # types and shapes: microseconds, next to the step's milliseconds
     logits, state = model(X, state)                        # starts from the state the previous chunk left
     state = detach_state(state)                            # carry the value, cut the gradient
     loss = F.cross_entropy(logits.flatten(0, 1), Y.flatten())
@@ -111,8 +142,10 @@ def bptt_step(model: nn.Module, X: torch.Tensor, Y: torch.Tensor, state, optimiz
 
 def budget_lr(fraction: float, warmup: float = 0.05) -> float:
     """The learning-rate factor at ``fraction`` (0..1) of a training budget: a linear warm-up from 0.04, then a cosine to 0."""
-    if not (isinstance(fraction, int | float) and 0 <= fraction and isinstance(warmup, int | float) and 0 < warmup < 1):
-        raise ValueError(f"fraction must be a number >= 0 and warmup lie in (0, 1), not {fraction!r} and {warmup!r}.")
+    if isinstance(fraction, bool) or not isinstance(fraction, int | float) or not fraction >= 0:
+        raise ValueError(f"fraction must be a number >= 0 (the share of the budget used so far), not {fraction!r}.")
+    if isinstance(warmup, bool) or not isinstance(warmup, int | float) or not 0 < warmup < 1:
+        raise ValueError(f"warmup must be a number in (0, 1) (the share of the budget spent warming up), not {warmup!r}.")
     if fraction < warmup:
         return 0.04 + 0.96 * fraction / warmup
     return 0.5 * (1 + math.cos(math.pi * min(1.0, (fraction - warmup) / (1 - warmup))))
@@ -140,10 +173,18 @@ def fit_charlm(model: nn.Module, train_tokens: torch.Tensor, val_tokens: torch.T
         raise ValueError(f"num_epochs must be an int >= 1, not {num_epochs!r}.")
     if seconds is not None and not (isinstance(seconds, int | float) and not isinstance(seconds, bool) and 0 < seconds < math.inf):
         raise ValueError(f"seconds must be a finite number > 0, not {seconds!r}.")
-    if not (isinstance(max_norm, int | float) and max_norm > 0):
-        raise ValueError(f"max_norm must be a number > 0, not {max_norm!r}.")
+    _check_number("max_norm", max_norm)
+    _check_number("lr", lr)
+    _check_number("weight_decay", weight_decay, low_ok=True)
+    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+        raise ValueError(f"seed must be an int >= 0, not {seed!r}.")
+    if log is not None and not callable(log):
+        raise TypeError(f"log must be a function of one line of text (e.g. print) or None, not {log!r}.")
+    if not isinstance(model, nn.Module):
+        raise TypeError(f"model must be an nn.Module mapping (tokens, state) to (logits, state), not {type(model).__name__}.")
     torch.manual_seed(seed)
     chunks = stream_batches(train_tokens, batch_size, seq_len)
+    _check_vocabulary(model, train_tokens, "train_tokens")
     evaluate_nats(model, val_tokens)                       # unusable validation text fails now, not after an epoch
     optimizer = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=weight_decay)
     scheduler = None

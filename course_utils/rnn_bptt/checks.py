@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import itertools
 import math
-from numbers import Integral
+from numbers import Complex, Integral, Real
 
 import torch
 import torch.nn as nn
@@ -205,10 +205,15 @@ def check_recurrent_spectrum(fn) -> bool:
             return failed
         if not (isinstance(got, tuple) and len(got) == 2):
             return report(SPECTRUM, False, f"return two numbers (spectral radius, largest singular value), not {got!r}.")
+        if any((isinstance(v, Complex) and not isinstance(v, Real)) or (torch.is_tensor(v) and v.is_complex()) for v in got):
+            return report(SPECTRUM, False, "a value is complex: the spectral radius is the largest *magnitude* |λ| "
+                                           "of the eigenvalues, so take .abs() before the max.")
         try:
             rho, sigma = (float(v) for v in got)
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, RuntimeError):
             return report(SPECTRUM, False, f"both values must be numbers, got {got!r}.")
+        if not (math.isfinite(rho) and math.isfinite(sigma)):
+            return report(SPECTRUM, False, f"both values must be finite numbers, got {rho} and {sigma}.")
         problem = _spectrum_mistake(rho, sigma, W)
         if problem:
             return report(SPECTRUM, False, problem)

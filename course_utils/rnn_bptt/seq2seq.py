@@ -45,6 +45,8 @@ def teacher_forcing_inputs(targets: torch.Tensor, start_token: int) -> torch.Ten
     At step t the decoder reads the true target token t - 1 (not its own guess) and must predict token t.
     """
     _token_batch("targets", targets)
+    if targets.min() < 0:
+        raise ValueError(f"targets must hold token ids >= 0, got {targets.min().item()}.")
     _positive_int("start_token", start_token, 0)
     start = torch.full((targets.shape[0], 1), start_token, dtype=torch.long)
     return torch.cat([start, targets[:, :-1]], dim=1)  # (B, T)
@@ -80,6 +82,9 @@ class EncoderDecoder(nn.Module):
         _token_batch("decoder_inputs", decoder_inputs)
         if len(decoder_inputs) != len(source):
             raise ValueError(f"decoder_inputs has {len(decoder_inputs)} sequences but source has {len(source)}.")
+        if decoder_inputs.min() < 0 or decoder_inputs.max() > self.vocab_size:
+            raise ValueError(f"decoder_inputs must hold token ids in [0, {self.vocab_size}] ({self.vocab_size}: the start "
+                             f"token), got {decoder_inputs.min()}..{decoder_inputs.max()}.")
         out, _ = self.decoder(self.embedding(decoder_inputs), h)           # (B, T_out, H)
         return self.head(out)                                            # (B, T_out, vocab_size)
 
@@ -105,8 +110,11 @@ def last_real_states(output: torch.Tensor, lengths) -> torch.Tensor:
     if not isinstance(output, torch.Tensor) or output.dim() != 3:
         raise ValueError(f"output must be a batch-first RNN output shaped (B, T, H), got "
                          f"{tuple(output.shape) if isinstance(output, torch.Tensor) else type(output).__name__}.")
-    lengths = torch.as_tensor(lengths)
-    if lengths.shape != (output.shape[0],) or lengths.is_floating_point():
+    try:
+        lengths = torch.as_tensor(lengths)
+    except (TypeError, RuntimeError, ValueError) as err:
+        raise TypeError(f"lengths must be a list or tensor of ints, one per sequence, not {type(lengths).__name__}.") from err
+    if lengths.shape != (output.shape[0],) or lengths.is_floating_point() or lengths.dtype == torch.bool:
         raise ValueError(f"lengths must hold one int per sequence ({output.shape[0]}), got {tuple(lengths.shape)} "
                          f"{lengths.dtype}.")
     if lengths.min() < 1 or lengths.max() > output.shape[1]:

@@ -152,7 +152,9 @@ def clipping_figure(runs: dict, threshold: float, chance_loss: float, zoom_steps
         ax.set(yscale="log", ylabel="‖g‖ before clipping (log)")
         ax.grid(alpha=0.3)
         ax.legend(fontsize=8)
-    ax_loss.set(ylabel="training loss", title=title or "training loss")
+    ax_loss.set(ylabel="training loss", title="training loss")
+    if title:
+        fig.suptitle(title, fontsize=11)
     ax_loss.grid(alpha=0.3)
     ax_loss.legend(fontsize=8)
     ax_norm.set(xlabel="SGD step")

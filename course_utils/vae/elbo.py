@@ -17,6 +17,19 @@ import torch.nn.functional as F
 
 from .. import train
 
+
+def _check_vae(model, fn: str) -> None:
+    """``model`` must be an unconditional VAE: ``encode(x) -> (mu, logvar)`` and ``decode_logits(z)``."""
+    from .models import CVAE  # here, not at the top: models imports this module
+
+    if not (isinstance(model, torch.nn.Module) and callable(getattr(model, "encode", None))
+            and callable(getattr(model, "decode_logits", None))):
+        raise TypeError(f"model must be a VAE (an nn.Module with encode and decode_logits, e.g. models.MLPVAE), got "
+                        f"{type(model).__name__}.")
+    if isinstance(model, CVAE):
+        raise TypeError(f"model is a CVAE, whose encode also needs the labels; {fn} scores unconditional VAEs (MLPVAE, ConvVAE).")
+
+
 # ---------------------------------------------------------------- the two formulas of a VAE
 
 def gaussian_kl(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
@@ -112,6 +125,10 @@ def gaussian_kl_between(mu_q: torch.Tensor, logvar_q: torch.Tensor, mu_p: torch.
     if not all(torch.is_tensor(t) for t in (mu_q, logvar_q, mu_p, logvar_p)) or not (
             mu_q.shape == logvar_q.shape == mu_p.shape == logvar_p.shape):
         raise ValueError("mu_q, logvar_q, mu_p and logvar_p must be tensors of one shape (one mean and log-variance per dimension).")
+    for name, t in (("mu_q", mu_q), ("logvar_q", logvar_q), ("mu_p", mu_p), ("logvar_p", logvar_p)):
+        if not (t.is_floating_point() and t.numel() and torch.isfinite(t).all()):
+            raise ValueError(f"{name} must be a non-empty float tensor of finite values, got {t.dtype} {tuple(t.shape)}"
+                             f"{' with NaN or inf' if t.is_floating_point() and t.numel() else ''}.")
     return 0.5 * (logvar_p - logvar_q + (logvar_q.exp() + (mu_q - mu_p).pow(2)) / logvar_p.exp() - 1.0)
 
 
@@ -125,10 +142,13 @@ def iwae_bound(model, X: torch.Tensor, k: int = 100, batch_size: int = 100, seed
     """
     if not (torch.is_tensor(X) and X.is_floating_point() and X.shape[1:] == (1, 28, 28) and len(X) and 0 <= X.min() <= X.max() <= 1):
         raise ValueError("X must be float images shaped (B, 1, 28, 28) with pixels in [0, 1] (pixels in 0..255: divide by 255).")
-    if not (isinstance(k, int) and k > 0):
+    _check_vae(model, "iwae_bound")
+    if not (isinstance(k, int) and not isinstance(k, bool) and k > 0):
         raise ValueError(f"k (importance samples per image) must be a positive int, got {k!r}.")
-    if not (isinstance(batch_size, int) and batch_size > 0):
+    if not (isinstance(batch_size, int) and not isinstance(batch_size, bool) and batch_size > 0):
         raise ValueError(f"batch_size must be a positive int, got {batch_size!r}.")
+    if not (isinstance(seed, int) and not isinstance(seed, bool) and seed >= 0):
+        raise ValueError(f"seed must be an int >= 0, got {seed!r}.")
     device = next(model.parameters()).device
     g = torch.Generator().manual_seed(seed)
     half_log_2pi = 0.5 * math.log(2 * math.pi)
@@ -158,7 +178,8 @@ def kl_per_dimension(model, X: torch.Tensor, batch_size: int = 1000) -> torch.Te
     """
     if not (torch.is_tensor(X) and X.is_floating_point() and X.shape[1:] == (1, 28, 28) and len(X) and 0 <= X.min() <= X.max() <= 1):
         raise ValueError("X must be float images shaped (B, 1, 28, 28) with pixels in [0, 1] (pixels in 0..255: divide by 255).")
-    if not (isinstance(batch_size, int) and batch_size > 0):
+    _check_vae(model, "kl_per_dimension")
+    if not (isinstance(batch_size, int) and not isinstance(batch_size, bool) and batch_size > 0):
         raise ValueError(f"batch_size must be a positive int, got {batch_size!r}.")
     device = next(model.parameters()).device
     mus, logvars = [], []
@@ -179,7 +200,8 @@ def posterior_mean_variance(model, X: torch.Tensor, batch_size: int = 1000) -> t
     """
     if not (torch.is_tensor(X) and X.is_floating_point() and X.shape[1:] == (1, 28, 28) and len(X) > 1 and 0 <= X.min() <= X.max() <= 1):
         raise ValueError("X must be at least 2 float images shaped (B, 1, 28, 28) with pixels in [0, 1].")
-    if not (isinstance(batch_size, int) and batch_size > 0):
+    _check_vae(model, "posterior_mean_variance")
+    if not (isinstance(batch_size, int) and not isinstance(batch_size, bool) and batch_size > 0):
         raise ValueError(f"batch_size must be a positive int, got {batch_size!r}.")
     device = next(model.parameters()).device
     with train.eval_mode(model):

@@ -183,8 +183,12 @@ def gan_samples(n: int, use_checkpoint: bool = True, seed: int = 4):
     In a full run (``use_checkpoint``) the GAN comes from its course checkpoint; when that checkpoint is not made
     yet, training it would take minutes, so this returns ``(None, reason)`` and §13 shows the VAE rows only.
     """
-    if not (isinstance(n, int) and n > 0):
+    if isinstance(n, bool) or not (isinstance(n, int) and n > 0):
         raise ValueError(f"n must be a positive int (how many samples), got {n!r}.")
+    if isinstance(seed, bool) or not isinstance(seed, int):
+        raise ValueError(f"seed must be an int, got {seed!r}.")
+    if not isinstance(use_checkpoint, bool):
+        raise TypeError(f"use_checkpoint must be True or False, got {use_checkpoint!r}.")
     from .. import checkpoints
     from ..gan import training as gan_training
 

@@ -286,6 +286,7 @@ def manifold_figure(model, n: int = 15, span: float = 0.95, means=None, labels=N
 
     With ``means`` (N, 2) the posterior means of real images are drawn over the grid in the same coordinates
     (coloured by ``labels`` with the names ``classes``), so that regions the data never uses show up as empty.
+    Means beyond the grid's range are drawn as crosses on its edge and counted in the title.
     """
     norm, q = _grid_quantiles(n, span)
     if model.latent_dim != 2:
@@ -311,9 +312,17 @@ def manifold_figure(model, n: int = 15, span: float = 0.95, means=None, labels=N
         u = (norm.cdf(m) - (1 - span)) / (2 * span - 1) * (n - 1) + 0.5
         ax = axes[0, 1]
         colour = None if labels is None else torch.as_tensor(labels).numpy()
-        sc = ax.scatter(u[:, 0], u[:, 1], c=colour, cmap="tab10", s=4, vmin=-0.5, vmax=9.5)
+        outside = ((u < 0) | (u > n)).any(axis=1)
+        u = np.clip(u, 0.05, n - 0.05)  # means beyond the grid are drawn on its edge, as crosses
+        def by_label(rows):  # colour by class where labels are given
+            return {} if colour is None else {"c": colour[rows], "cmap": "tab10", "vmin": -0.5, "vmax": 9.5}
+
+        sc = ax.scatter(u[~outside, 0], u[~outside, 1], s=4, **by_label(~outside))
+        if outside.any():
+            ax.scatter(u[outside, 0], u[outside, 1], s=14, marker="x", lw=0.8, clip_on=False, **by_label(outside))
         ax.set(xlim=(0, n), ylim=(0, n))
-        ax.set_title("the same grid (faded) with test-image posterior means", fontsize=10)
+        ax.set_title(f"the same grid (faded) with {len(m):,} test-image posterior means\n"
+                     f"{int(outside.sum()):,} lie beyond the grid (crosses on its edge)", fontsize=10)
         if classes is not None and labels is not None:
             ax.legend(sc.legend_elements()[0], classes, fontsize=8, loc="center left", bbox_to_anchor=(1, 0.5), frameon=False)
     return fig

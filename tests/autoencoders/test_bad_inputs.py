@@ -15,9 +15,11 @@ import torch
 import torch.nn as nn
 
 
-def _cases(models=None, training=None, views=None):
+def _cases(models=None, training=None, views=None, measures=None):
     if models is None:
         from course_utils.autoencoders import models, training, views
+    if measures is None:
+        from course_utils.autoencoders import measures
 
     X = torch.rand(16, 1, 28, 28, generator=torch.Generator().manual_seed(0))
     nan = X.clone()
@@ -75,6 +77,24 @@ def _cases(models=None, training=None, views=None):
         ("fit device unknown", lambda: fit(device="gpu"), ValueError, "device"),
         ("fit seed str", lambda: fit(seed="0"), TypeError, "seed"),
         ("fit l1_code negative", lambda: fit(l1_code=-1.0), ValueError, "l1_code"),
+        ("fit X_val [-1, 1] with bce", lambda: fit(X_val=X * 2 - 1), ValueError, ("X_val", "mse")),
+        ("fit X_val uint8", lambda: fit(X_val=(X * 255).to(torch.uint8)), ValueError, ("X_val", "divide by 255")),
+        ("fit X_val empty", lambda: fit(X_val=X[:0]), ValueError, "X_val"),
+        ("fit lr True", lambda: fit(lr=True), ValueError, "lr"),
+        ("fit lr inf", lambda: fit(lr=math.inf), ValueError, "lr"),
+        # measures
+        ("sharpness uint8 pixels", lambda: measures.sharpness((X * 255).to(torch.uint8)), TypeError, ("images", "divide by 255")),
+        ("sharpness bool pixels", lambda: measures.sharpness(X > 0.5), TypeError, "images"),
+        ("sharpness complex pixels", lambda: measures.sharpness(X.to(torch.cfloat)), TypeError, "images"),
+        ("power_spectrum uint8 pixels", lambda: measures.power_spectrum((X * 255).to(torch.uint8)), TypeError, "images"),
+        ("grid_power_share uint8 pixels", lambda: measures.grid_power_share((X * 255).to(torch.uint8)), TypeError, "images"),
+        ("agreement no points", lambda: measures.neighbour_label_agreement(torch.zeros(0, 2), torch.zeros(0)), ValueError,
+         "points"),
+        ("agreement fractional labels", lambda: measures.neighbour_label_agreement(emb, torch.linspace(0, 2.5, 16), k=3),
+         ValueError, "labels"),
+        ("agreement bool labels", lambda: measures.neighbour_label_agreement(emb, labels == 1, k=3), ValueError, "labels"),
+        ("agreement str labels", lambda: measures.neighbour_label_agreement(emb, ["a"] * 16, k=3), TypeError, "labels"),
+        ("agreement str points", lambda: measures.neighbour_label_agreement("points", labels, k=3), TypeError, "points"),
         # training: scores
         ("errors pixels 0..255", lambda: training.reconstruction_errors(ae(), X * 255), ValueError, ("X ", "divide by 255")),
         ("errors target shape", lambda: training.reconstruction_errors(ae(), X, target=X[:3]), ValueError, "target"),

@@ -103,6 +103,18 @@ def test_retrieve_check_names_the_mistake(wrong, hint, capsys):
     assert hint in capsys.readouterr().out
 
 
+@pytest.mark.parametrize("answer, passes, hint", [
+    (3, False, "pass your function itself"),
+    (lambda q, d, k: _retrieve(q, d, 4), False, "k = 1"),                    # ignores k: it used to pass
+    (lambda q, d, k: _retrieve(q, d, k) + 100, False, "rows of the database"),
+    (lambda q, d, k: _retrieve(q, d, k) >= 0, False, "True/False"),
+])
+def test_retrieve_check_refuses_odd_answers(answer, passes, hint, capsys):
+    assert checks.check_retrieve(answer) is passes
+    out = capsys.readouterr().out
+    assert hint in out and "raised" not in out, out
+
+
 class _Shift(nn.Module):
     """decode(encode(x)) = x + the shift held in its one parameter (0.1 at the start)."""
 

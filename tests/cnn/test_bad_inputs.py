@@ -10,7 +10,7 @@ import pytest
 import torch
 import torch.nn as nn
 
-from course_utils.cnn import models, views
+from course_utils.cnn import models, recipe, views
 
 torch.manual_seed(0)
 IMAGES = torch.rand(3, 1, 28, 28)
@@ -29,6 +29,16 @@ def _layers(cnn):
 def _maps(V, M):
     cnn = _cnn(M)
     return V.collect_feature_maps(cnn, _layers(cnn), IMAGES)
+
+
+def _train(**changes):
+    """recipe.train_classifier on 32 tiny images with one setting changed (one epoch, small batches)."""
+    g = torch.Generator().manual_seed(0)
+    X, y = torch.rand(32, 1, 28, 28, generator=g), torch.randint(0, 10, (32,), generator=g)
+    args = dict(model=models.FashionCNN(channels=(4, 8, 8)), X=X, y=y, X_test=X[:16], y_test=y[:16], num_epochs=1,
+                lr=0.01, batch_size=16, device="cpu", mixed_precision=False, verbose=False) | changes
+    data = [args.pop(k) for k in ("model", "X", "y", "X_test", "y_test")]
+    return recipe.train_classifier(*data, **args)
 
 
 def _skips_a_layer():
@@ -110,6 +120,32 @@ CASES = [
     ("fmv-rgb-images", lambda M, V: V.feature_map_view(_maps(V, M), torch.rand(3, 3, 28, 28), TITLES), ValueError,
      "images"),
     ("fmv-3d-map", lambda M, V: V.feature_map_view({"b1": _maps(V, M)["b1"][0]}, IMAGES, TITLES), ValueError, "maps"),
+    # recipe.train_classifier: the data, the model and the settings are checked before the first batch
+    ("train-X-list", lambda M, V: _train(X=IMAGES.tolist()), TypeError, "X"),
+    ("train-X-uint8", lambda M, V: _train(X=(torch.rand(32, 1, 28, 28) * 255).to(torch.uint8)), TypeError, "X"),
+    ("train-X-no-channel-axis", lambda M, V: _train(X=torch.rand(32, 28, 28)), ValueError, "X"),
+    ("train-X-empty", lambda M, V: _train(X=torch.rand(0, 1, 28, 28), y=torch.zeros(0, dtype=torch.long)), ValueError, "X"),
+    ("train-X-nan", lambda M, V: _train(X=torch.full((32, 1, 28, 28), float("nan"))), ValueError, "X"),
+    ("train-X-0-255", lambda M, V: _train(X=torch.rand(32, 1, 28, 28) * 255), ValueError, "X"),
+    ("train-X_test-uint8", lambda M, V: _train(X_test=torch.zeros(16, 1, 28, 28, dtype=torch.uint8)), TypeError, "X_test"),
+    ("train-X_test-none", lambda M, V: _train(X_test=None), TypeError, "X_test"),
+    ("train-y-float", lambda M, V: _train(y=torch.zeros(32)), TypeError, "y"),
+    ("train-y-short", lambda M, V: _train(y=torch.zeros(20, dtype=torch.long)), ValueError, "y"),
+    ("train-y-one-hot", lambda M, V: _train(y=torch.eye(10, dtype=torch.long)[torch.arange(32) % 10]), ValueError, "y"),
+    ("train-y-negative", lambda M, V: _train(y=-torch.ones(32, dtype=torch.long)), ValueError, "y"),
+    ("train-y-more-classes", lambda M, V: _train(y=torch.arange(32)), ValueError, "model"),
+    ("train-y_test-short", lambda M, V: _train(y_test=torch.zeros(8, dtype=torch.long)), ValueError, "y_test"),
+    ("train-model-autoencoder", lambda M, V: _train(model=nn.Sequential(nn.Conv2d(1, 1, 3, padding=1))), ValueError, "model"),
+    ("train-lr-inf", lambda M, V: _train(lr=float("inf")), ValueError, "lr"),
+    ("train-weight-decay-negative", lambda M, V: _train(weight_decay=-1.0), ValueError, "weight_decay"),
+    ("train-weight-decay-nan", lambda M, V: _train(weight_decay=float("nan")), ValueError, "weight_decay"),
+    ("train-device-gpu", lambda M, V: _train(device="gpu"), ValueError, "device"),
+    ("signed-filters-empty", lambda M, V: V.plot_filters_signed(torch.zeros(0, 1, 3, 3)), ValueError, "weight"),
+    ("signed-filters-nan", lambda M, V: V.plot_filters_signed(torch.full((4, 1, 3, 3), float("nan"))), ValueError, "weight"),
+    ("signed-filters-ncols-0", lambda M, V: V.plot_filters_signed(torch.ones(4, 1, 3, 3), ncols=0), ValueError, "ncols"),
+    ("signed-filters-ncols-true", lambda M, V: V.plot_filters_signed(torch.ones(4, 1, 3, 3), ncols=True), ValueError, "ncols"),
+    ("signed-filters-size-negative", lambda M, V: V.plot_filters_signed(torch.ones(4, 1, 3, 3), size=-1), ValueError, "size"),
+    ("signed-filters-title-int", lambda M, V: V.plot_filters_signed(torch.ones(4, 1, 3, 3), title=3), TypeError, "title"),
 ]
 
 

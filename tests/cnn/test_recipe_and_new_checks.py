@@ -54,20 +54,6 @@ def test_recipe_refuses_bad_settings(kwargs, message):
         recipe.train_classifier(models.FashionCNN(), X, y, X, y, **settings)
 
 
-def test_vggish_cnn_shapes_and_bad_input():
-    torch.manual_seed(0)
-    model = models.VGGishCNN(channels=(4, 8, 16))
-    x = torch.rand(2, 1, 28, 28)
-    assert tuple(model.features[:2](x).shape) == (2, 4, 14, 14)
-    assert tuple(model.features[:3](x).shape) == (2, 8, 7, 7)
-    assert tuple(model(x).shape) == (2, 10)
-    assert sum(isinstance(m, nn.Conv2d) for m in model.modules()) == 4
-    with pytest.raises(ValueError, match="channels must be three positive ints"):
-        models.VGGishCNN(channels=(4, 8))
-    with pytest.raises(ValueError, match=r"x must be a \(B, 1, 28, 28\)"):
-        model(torch.rand(2, 1, 32, 32))
-
-
 def same_padding(k, d=1):
     return d * (k - 1) // 2 if d * (k - 1) % 2 == 0 else None
 
@@ -84,6 +70,9 @@ def test_same_padding_check(capsys):
     assert "return None" in capsys.readouterr().out
     assert not checks.check_same_padding(lambda k, d=1: None if d * (k - 1) % 2 else d * (k - 1))  # twice too much
     assert "should be" in capsys.readouterr().out
+    assert not checks.check_same_padding(lambda k, d=1: None if d * (k - 1) % 2 else -(d * (k - 1) // 2))  # sign flipped
+    out = capsys.readouterr().out
+    assert "check the sign" in out and "raised" not in out
 
 
 class DownBlock(nn.Module):
@@ -110,6 +99,9 @@ def test_down_block_check_passes_the_solution_and_names_mistakes(capsys):
     assert "shortcut is never added" in capsys.readouterr().out
     assert not checks.check_down_block(DownBlock(8))
     assert "pass the class itself" in capsys.readouterr().out
+    assert not checks.check_down_block(lambda in_channels, out_channels: DownBlock(in_channels))  # two arguments
+    out = capsys.readouterr().out
+    assert "DownBlock(8) raised TypeError" in out and "one argument, in_channels" in out
 
     class NoProjection(nn.Module):
         def __init__(self, c):

@@ -12,6 +12,10 @@ from course_utils.gan import theory
 X = np.linspace(-8, 8, 4001)
 
 
+def _normal(n, generator):
+    return torch.randn(n, 1, generator=generator)
+
+
 def _gauss(mean, std=0.5):
     return theory.gaussian_mixture_pdf(X, (mean,), (std,))
 
@@ -87,6 +91,33 @@ def test_conv_lipschitz_matches_the_explicit_matrix():
     (lambda: theory.fit_discriminator(lambda n, g: None, lambda n, g: None, num_steps=0), ["num_steps"]),
     (lambda: theory.conv_lipschitz(nn.Linear(2, 2), (1, 4, 4)), ["conv"]),
     (lambda: theory.conv_lipschitz(nn.Conv2d(2, 2, 3), (1, 4, 4)), ["input_shape", "in_channels"]),
+    # strings, NaN and infinities: each refused naming its argument, not by numpy's "could not convert" or a NaN result
+    (lambda: theory.gaussian_mixture_pdf("abc", (0.0,), (1.0,)), ["x"]),
+    (lambda: theory.gaussian_mixture_pdf([np.nan, 1.0], (0.0,), (1.0,)), ["x", "NaN"]),
+    (lambda: theory.gaussian_mixture_pdf(X, "0,1", (1.0,)), ["means"]),
+    (lambda: theory.gaussian_mixture_pdf(X, (np.nan,), (1.0,)), ["means", "finite"]),
+    (lambda: theory.gaussian_mixture_pdf(X, (0.0,), (np.nan,)), ["stds"]),
+    (lambda: theory.gaussian_mixture_pdf(X, (0.0,), (np.inf,)), ["stds"]),
+    (lambda: theory.gaussian_mixture_pdf(X, (0.0, 1.0), (1.0, 1.0), (np.nan, np.nan)), ["weights"]),
+    (lambda: theory.gaussian_mixture_pdf(X, (0.0, 1.0), (1.0, 1.0), (1.5, -0.5)), ["weights"]),
+    (lambda: theory.mixture_sample(5, (0.0,), (1.0,), generator=0), ["generator"]),
+    (lambda: theory.optimal_discriminator([], []), ["p_data and p_g", "non-empty"]),
+    (lambda: theory.optimal_discriminator("ab", "cd"), ["p_data"]),
+    (lambda: theory.value_at("D", _gauss(0), _gauss(1), X), ["D"]),
+    (lambda: theory.jensen_shannon(_gauss(0), _gauss(1), "x"), ["x"]),
+    (lambda: theory.wasserstein_1d(["a"], _gauss(1), X), ["p"]),
+    (lambda: theory.fit_discriminator(_normal, _normal, num_steps=2, lr=-1.0), ["lr"]),
+    (lambda: theory.fit_discriminator(_normal, _normal, num_steps=2, lr=np.inf), ["lr"]),
+    (lambda: theory.fit_discriminator(_normal, _normal, num_steps=2, seed="0"), ["seed"]),
+    (lambda: theory.fit_discriminator(lambda n, g: torch.randn(n, generator=g), _normal, num_steps=2), ["sample_data", "(512, 1)"]),
+    (lambda: theory.fit_discriminator(_normal, lambda n, g: torch.randn(n, 2, generator=g), num_steps=2), ["sample_g"]),
+    (lambda: theory.fit_discriminator(lambda n, g: np.zeros((n, 1)), _normal, num_steps=2), ["sample_data", "ndarray"]),
+    (lambda: theory.fit_discriminator(lambda n, g: torch.randn(n, 1, generator=g).double(), _normal, num_steps=2),
+     ["sample_data", "float32"]),
+    (lambda: theory.fit_discriminator(lambda n, g: torch.full((n, 1), np.nan), _normal, num_steps=2), ["sample_data", "NaN"]),
+    (lambda: theory.conv_lipschitz(nn.Conv2d(1, 2, 3), (1, 8, 8), num_iters=True), ["num_iters"]),
+    (lambda: theory.conv_lipschitz(nn.Conv2d(1, 2, 3), (True, 8, 8)), ["input_shape"]),
+    (lambda: theory.conv_lipschitz(nn.Conv2d(1, 2, 3), (1, 8, 8), seed="0"), ["seed"]),
 ])
 def test_bad_input_is_refused_with_a_sentence_naming_it(call, words):
     with pytest.raises((ValueError, TypeError)) as caught:

@@ -177,6 +177,7 @@ def test_theory_figures():
     x = np.linspace(-3, 3, 50)
     fig = views.discriminator_figure(x, np.exp(-x**2), np.exp(-(x - 1) ** 2), np.full(50, 0.5), np.full(50, 0.4))
     assert len(fig.axes) == 2 and np.allclose(fig.axes[1].lines[1].get_ydata(), 0.4)
+    assert fig.axes[0].get_legend() is None and len(fig.legends[0].get_texts()) == 4  # the legend sits below the axes
     fig = views.divergence_figure([0, 1, 2], [0, 0.69, 0.69], [0, 1, 2])
     assert [list(line.get_ydata()) for line in fig.axes[0].lines[:2]] == [[0, 0.69, 0.69], [0, 1, 2]]
     fig = views.critic_tracking_figure([1, 2, 3], [2.0, 1.0, 0.5], [2.1, 1.1, 0.4], floor=0.1)

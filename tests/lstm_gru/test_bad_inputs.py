@@ -25,6 +25,20 @@ TOKENS = charlm.encode(TEXT * 20)
 CELL = models.LSTMCell(3, 4)
 ADDER = longrange.adding_model("gru", hidden_dim=4)
 
+
+
+def chunk():
+    return training.stream_batches(TOKENS, 2, 8)[0]
+
+
+def sgd():
+    return torch.optim.SGD(tiny_lm().parameters(), lr=0.1)
+
+
+def fit(train_tokens=TOKENS, **settings):
+    return training.fit_charlm(tiny_lm(), train_tokens, TOKENS, num_epochs=1, batch_size=4, seq_len=8, **settings)
+
+
 CASES = [
     # models
     ("LSTMCell input_dim 0", lambda: models.LSTMCell(0, 4), ValueError, "input_dim"),
@@ -90,6 +104,33 @@ CASES = [
     ("fit_adding_all lengths mismatch", lambda: longrange.fit_adding_all(longrange.adding_models((20,)), 1, (40,)),
      ValueError, "lengths"),
     ("fit_adding_all a dict", lambda: longrange.fit_adding_all({"lstm_t20": ADDER}, 1, (20,)), TypeError, "nets"),
+    # training.bptt_step (§6): checked per call in microseconds, so a bad chunk fails with its name, not deep in torch
+    ("bptt_step not a model", lambda: training.bptt_step("lm", *chunk(), None, sgd()), TypeError, "model"),
+    ("bptt_step float X", lambda: training.bptt_step(tiny_lm(), chunk()[0].float(), chunk()[1], None, sgd()), ValueError, "X"),
+    ("bptt_step 1-D X", lambda: training.bptt_step(tiny_lm(), chunk()[0][0], chunk()[1][0], None, sgd()), ValueError, "X"),
+    ("bptt_step empty X", lambda: training.bptt_step(tiny_lm(), chunk()[0][:0], chunk()[1][:0], None, sgd()), ValueError, "X"),
+    ("bptt_step Y shorter", lambda: training.bptt_step(tiny_lm(), chunk()[0], chunk()[1][:, :3], None, sgd()), ValueError, "Y"),
+    ("bptt_step float Y", lambda: training.bptt_step(tiny_lm(), chunk()[0], chunk()[1].float(), None, sgd()), ValueError, "Y"),
+    ("bptt_step X beyond vocab", lambda: training.bptt_step(tiny_lm(), chunk()[0] + 500, chunk()[1], None, sgd()), ValueError, "X"),
+    ("bptt_step Y beyond vocab", lambda: training.bptt_step(tiny_lm(), chunk()[0], chunk()[1] + 500, None, sgd()), ValueError, "Y"),
+    ("bptt_step no optimizer", lambda: training.bptt_step(tiny_lm(), *chunk(), None, None), TypeError, "optimizer"),
+    ("bptt_step max_norm -1", lambda: training.bptt_step(tiny_lm(), *chunk(), None, sgd(), max_norm=-1.0), ValueError, "max_norm"),
+    ("bptt_step max_norm 0", lambda: training.bptt_step(tiny_lm(), *chunk(), None, sgd(), max_norm=0), ValueError, "max_norm"),
+    ("bptt_step max_norm nan", lambda: training.bptt_step(tiny_lm(), *chunk(), None, sgd(), max_norm=float("nan")),
+     ValueError, "max_norm"),
+    # training.budget_lr and fit_charlm's other settings
+    ("budget_lr fraction True", lambda: training.budget_lr(True), ValueError, "fraction"),
+    ("budget_lr fraction tensor", lambda: training.budget_lr(torch.tensor(0.5)), ValueError, "fraction"),
+    ("budget_lr warmup 1", lambda: training.budget_lr(0.5, warmup=1), ValueError, "warmup"),
+    ("fit_charlm log True", lambda: fit(log=True), TypeError, "log"),
+    ("fit_charlm lr 0", lambda: fit(lr=0), ValueError, "lr"),
+    ("fit_charlm lr inf", lambda: fit(lr=float("inf")), ValueError, "lr"),
+    ("fit_charlm weight_decay -1", lambda: fit(weight_decay=-1.0), ValueError, "weight_decay"),
+    ("fit_charlm seed str", lambda: fit(seed="0"), ValueError, "seed"),
+    ("fit_charlm max_norm True", lambda: fit(max_norm=True), ValueError, "max_norm"),
+    ("fit_charlm train_tokens beyond vocab", lambda: fit(train_tokens=TOKENS + 500), ValueError, "train_tokens"),
+    # longrange.recall_model
+    ("recall_model a list", lambda: longrange.recall_model(["lstm"]), ValueError, "variant"),
     # views
     ("temperature_view no temperatures", lambda: views.temperature_view(tiny_lm(), "a", []), ValueError, "temperatures"),
     ("temperature_view nan temperature", lambda: views.temperature_view(tiny_lm(), "a", [float("nan")]), ValueError,

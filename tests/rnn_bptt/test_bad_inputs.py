@@ -7,7 +7,7 @@ import pytest
 import torch
 import torch.nn as nn
 
-from course_utils.rnn_bptt import gradients, tasks, views
+from course_utils.rnn_bptt import gradients, seq2seq, tasks, views
 
 IMAGES = torch.rand(4, 1, 5, 6, generator=torch.Generator().manual_seed(0))
 CODEBOOK = torch.rand(3, 6, generator=torch.Generator().manual_seed(1))
@@ -101,8 +101,20 @@ CASES = [
     ("views.gradient_view", (CURVES,), {"radius": 0.7}, ValueError, "radius"),
     ("views.gradient_view", (CURVES,), {"nonlinearity": "relu"}, ValueError, "nonlinearity"),
     ("views.gradient_view", (CURVES,), {"input_scale": 0.1}, ValueError, "input_scale"),
+    # seq2seq (§4): token ids outside the vocabulary, lengths that are not ints
+    ("seq2seq.teacher_forcing_inputs", (TOKENS - 1, 5), {}, ValueError, "targets"),
+    ("seq2seq.last_real_states", (X, "abc"), {}, TypeError, "lengths"),
+    ("seq2seq.last_real_states", (X, None), {}, TypeError, "lengths"),
+    ("seq2seq.last_real_states", (X, [True, True, True]), {}, ValueError, "lengths"),
 ]
-MODULES = {"tasks": tasks, "gradients": gradients, "views": views}
+MODULES = {"tasks": tasks, "gradients": gradients, "views": views, "seq2seq": seq2seq}
+ENCODER_DECODER = seq2seq.EncoderDecoder(5, embed_dim=4, hidden_dim=6)
+
+
+@pytest.mark.parametrize("decoder_inputs", [TOKENS + 6, TOKENS - 1], ids=["above-the-start-token", "negative"])
+def test_encoder_decoder_refuses_decoder_inputs_outside_the_vocabulary(decoder_inputs):
+    with pytest.raises(ValueError, match=r"decoder_inputs must hold token ids in \[0, 5\]"):
+        ENCODER_DECODER(TOKENS, decoder_inputs)
 
 
 def _resolve(path, modules=MODULES):

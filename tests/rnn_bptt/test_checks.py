@@ -234,9 +234,16 @@ def test_recurrent_spectrum_check_accepts_the_answer_and_names_the_usual_mistake
         W = rnn.weight_ih_l0.detach()
         return W.norm().item(), W.norm().item()
 
+    def not_a_number(rnn):  # NaN compares False with everything: it used to pass
+        return float("nan"), float("nan")
+
+    def complex_eigenvalue(rnn):  # the largest eigenvalue itself, not its magnitude
+        eig = torch.linalg.eigvals(rnn.weight_hh_l0.detach())
+        return eig[eig.abs().argmax()], torch.linalg.matrix_norm(rnn.weight_hh_l0.detach(), ord=2).item()
+
     assert checks.check_recurrent_spectrum(right) is True
     for wrong, words in ((real_part, "magnitude"), (frobenius, "Frobenius"), (swapped, "swapped"),
-                         (input_matrix, "weight_hh_l0")):
+                         (input_matrix, "weight_hh_l0"), (not_a_number, "finite"), (complex_eigenvalue, "complex")):
         capsys.readouterr()
         assert checks.check_recurrent_spectrum(wrong) is False
         assert words in capsys.readouterr().out

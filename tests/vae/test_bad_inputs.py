@@ -1,5 +1,7 @@
 """Bad input to chapter 06's public API is refused with one sentence that names the offending argument."""
 
+import math
+
 import pytest
 import torch
 import torch.nn as nn
@@ -17,6 +19,12 @@ def mlp():
 
 def cvae():
     return models.CVAE(4, 16)
+
+
+def autoencoder():
+    from course_utils.autoencoders.models import MLPAutoencoder
+
+    return MLPAutoencoder(4, hidden_dims=(8,))
 
 
 def with_nan():
@@ -63,6 +71,30 @@ CASES = {
     "negative_elbo batch_size 0": (lambda: elbo.negative_elbo(mlp(), IMAGES, batch_size=0), ValueError, "batch_size"),
     "kl_per_dimension pixels 0..255": (lambda: elbo.kl_per_dimension(mlp(), PIXELS_0_255), ValueError, "divide by 255"),
     "kl_per_dimension one image unbatched": (lambda: elbo.kl_per_dimension(mlp(), IMAGES[0]), ValueError, "X must"),
+    "kl_per_dimension an autoencoder": (lambda: elbo.kl_per_dimension(autoencoder(), IMAGES), TypeError, "model must be a VAE"),
+    # iwae_bound, posterior_mean_variance: a model of the wrong kind, settings that are not counts
+    "iwae_bound an autoencoder": (lambda: elbo.iwae_bound(autoencoder(), IMAGES), TypeError, "model must be a VAE"),
+    "iwae_bound a string": (lambda: elbo.iwae_bound("vae", IMAGES), TypeError, "model must be a VAE"),
+    "iwae_bound a CVAE": (lambda: elbo.iwae_bound(cvae(), IMAGES), TypeError, "model is a CVAE"),
+    "iwae_bound a VQVAE": (lambda: elbo.iwae_bound(models.VQVAE(), IMAGES), TypeError, "model must be a VAE"),
+    "iwae_bound k True": (lambda: elbo.iwae_bound(mlp(), IMAGES, k=True), ValueError, "k "),
+    "iwae_bound batch_size True": (lambda: elbo.iwae_bound(mlp(), IMAGES, batch_size=True), ValueError, "batch_size"),
+    "iwae_bound seed str": (lambda: elbo.iwae_bound(mlp(), IMAGES, seed="0"), ValueError, "seed"),
+    "iwae_bound pixels 0..255": (lambda: elbo.iwae_bound(mlp(), PIXELS_0_255), ValueError, "divide by 255"),
+    "posterior_mean_variance an autoencoder": (lambda: elbo.posterior_mean_variance(autoencoder(), IMAGES), TypeError,
+                                               "model must be a VAE"),
+    "posterior_mean_variance a CVAE": (lambda: elbo.posterior_mean_variance(cvae(), IMAGES), TypeError, "model is a CVAE"),
+    "posterior_mean_variance batch_size True": (lambda: elbo.posterior_mean_variance(mlp(), IMAGES, batch_size=True),
+                                                ValueError, "batch_size"),
+    # gaussian_kl_between: NaN, integers and empty tensors used to come back as NaN, 0 or an empty result
+    "gaussian_kl_between NaN mean": (lambda: elbo.gaussian_kl_between(torch.full((3,), float("nan")), MU, MU, MU), ValueError,
+                                     "mu_q"),
+    "gaussian_kl_between -inf prior log-variance": (lambda: elbo.gaussian_kl_between(MU, MU, MU, torch.full((3,), -math.inf)),
+                                                    ValueError, "logvar_p"),
+    "gaussian_kl_between int tensors": (lambda: elbo.gaussian_kl_between(*[torch.zeros(3, dtype=torch.long)] * 4), ValueError,
+                                        "mu_q"),
+    "gaussian_kl_between empty": (lambda: elbo.gaussian_kl_between(*[torch.zeros(0)] * 4), ValueError, "mu_q"),
+    "gaussian_kl_between float prior": (lambda: elbo.gaussian_kl_between(MU, MU, 0.0, 0.0), ValueError, "mu_p"),
     "active_dimensions 2-D": (lambda: elbo.active_dimensions(torch.zeros(2, 3)), ValueError, "kl_dims"),
     "active_dimensions threshold negative": (lambda: elbo.active_dimensions(torch.zeros(3), threshold=-1), ValueError, "threshold"),
     "vq_step commitment negative": (lambda: elbo.vq_step(commitment=-0.1), ValueError, "commitment"),
@@ -70,6 +102,9 @@ CASES = {
     "codebook_usage float indices": (lambda: elbo.codebook_usage(torch.tensor([0.5, 1.0]), 4), ValueError, "indices"),
     "codebook_usage num_codes 0": (lambda: elbo.codebook_usage(torch.tensor([0]), 0), ValueError, "num_codes"),
     # training
+    "gan_samples n True": (lambda: training.gan_samples(True), ValueError, "n must"),
+    "gan_samples seed str": (lambda: training.gan_samples(4, seed="4"), ValueError, "seed must"),
+    "gan_samples use_checkpoint 1": (lambda: training.gan_samples(4, use_checkpoint=1), TypeError, "use_checkpoint"),
     "fit_vae pixels 0..255": (lambda: training.fit_vae(mlp(), PIXELS_0_255, num_epochs=1, batch_size=4), ValueError, "divide by 255"),
     "fit_vae labels too few": (lambda: training.fit_vae(cvae(), IMAGES, torch.zeros(3, dtype=torch.long), num_epochs=1, batch_size=4), ValueError, "y must"),
     "fit_vae float labels": (lambda: training.fit_vae(cvae(), IMAGES, torch.zeros(8), num_epochs=1, batch_size=4), ValueError, "y must"),

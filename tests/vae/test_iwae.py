@@ -110,7 +110,12 @@ def test_manifold_figure_overlays_the_means_and_gan_samples_refuses_bad_n():
 
     fig = views.manifold_figure(models.MLPVAE(2, 8), n=4, means=torch.randn(30, 2), labels=torch.arange(30) % 10,
                                 classes=[str(i) for i in range(10)])
-    assert len(fig.axes) == 2 and len(fig.axes[1].collections) == 1  # the scatter of means on the second panel
+    assert len(fig.axes) == 2 and len(fig.axes[1].collections) >= 1  # the scatter of means on the second panel
+    means = torch.cat([torch.zeros(5, 2), torch.tensor([[4.0, 0.0], [0.0, -5.0], [3.0, 3.0]])])
+    fig = views.manifold_figure(models.MLPVAE(2, 8), n=15, means=means)  # the grid reaches z = ±2.1
+    inside, edge = fig.axes[1].collections  # dots inside the grid, crosses on its edge for the 3 beyond it
+    assert len(inside.get_offsets()) == 5 and len(edge.get_offsets()) == 3
+    assert "3 lie beyond the grid" in fig.axes[1].get_title()
     with pytest.raises(ValueError, match="means"):
         views.manifold_figure(models.MLPVAE(2, 8), n=4, means=torch.randn(30, 3))
     with pytest.raises(ValueError, match="n must"):
