@@ -20,13 +20,11 @@ from .. import train
 
 def _check_vae(model, fn: str) -> None:
     """``model`` must be an unconditional VAE: ``encode(x) -> (mu, logvar)`` and ``decode_logits(z)``."""
-    from .models import CVAE  # here, not at the top: models imports this module
-
     if not (isinstance(model, torch.nn.Module) and callable(getattr(model, "encode", None))
             and callable(getattr(model, "decode_logits", None))):
         raise TypeError(f"model must be a VAE (an nn.Module with encode and decode_logits, e.g. models.MLPVAE), got "
                         f"{type(model).__name__}.")
-    if isinstance(model, CVAE):
+    if getattr(model, "num_classes", None) is not None:  # a conditional VAE (models.CVAE; elbo cannot import models)
         raise TypeError(f"model is a CVAE, whose encode also needs the labels; {fn} scores unconditional VAEs (MLPVAE, ConvVAE).")
 
 
