@@ -240,6 +240,13 @@ def _headline(key: str, rec: dict) -> str:
     return text
 
 
+def _slider_line(name: str, ms: list, target: float) -> str:
+    """'- 01_cnn: 7 sliders, median 65 ms, slowest 92 ms ✓' (or how many are above ``target``)."""
+    slow = sum(m > target for m in ms)
+    return (f"- {name}: {len(ms)} slider{'s' if len(ms) != 1 else ''}, median {_median(ms):.0f} ms, "
+            f"slowest {max(ms):.0f} ms" + (f" ({slow} above target ✗)" if slow else " ✓"))
+
+
 def _control_name(key: str) -> str:
     """'widget 0 · dropdown 1 layer' (tests/site's key) -> 'dropdown "layer"'."""
     kind, _, label = key.split(" · ", 1)[-1].partition(" ")
@@ -279,9 +286,7 @@ def render(bench: dict) -> str:
         out += [f"Slider response in JupyterLab + Chromium (key press to new image, target ≤ {SLIDER_TARGET_MS} ms):", ""]
         for chapter, ms in sliders.items():
             ms = ms["ms"] if isinstance(ms, dict) else ms
-            slow = sum(m > SLIDER_TARGET_MS for m in ms)
-            out.append(f"- {chapter}: {len(ms)} slider{'s' if len(ms) != 1 else ''}, median {_median(ms):.0f} ms, slowest {max(ms):.0f} ms"
-                       + (f" ({slow} above target ✗)" if slow else " ✓"))
+            out.append(_slider_line(chapter, ms, SLIDER_TARGET_MS))
         out.append("")
     site = bench.get("site", {})
     if site:
@@ -290,12 +295,7 @@ def render(bench: dict) -> str:
         for page, entry in site.items():
             ms = list(entry["sliders"].values())
             other = ", ".join(f"{_control_name(k)} {v:.0f} ms" for k, v in entry["other"].items())
-            if ms:
-                slow = sum(m > SITE_SLIDER_TARGET_MS for m in ms)
-                line = (f"- {page}: {len(ms)} slider{'s' if len(ms) != 1 else ''}, median {_median(ms):.0f} ms, "
-                        f"slowest {max(ms):.0f} ms" + (f" ({slow} above target ✗)" if slow else " ✓"))
-            else:
-                line = f"- {page}: no slider"
+            line = _slider_line(page, ms, SITE_SLIDER_TARGET_MS) if ms else f"- {page}: no slider"
             out.append(line + (f"; other controls: {other}" if other else ""))
         out.append("")
     machines = sorted({_machine_label(e["machine"]) for c in bench.get("chapters", {}).values()
