@@ -80,7 +80,7 @@ environment_ok = environment.check(COURSE_UTILS_VERSION)
 #
 # | chapter | study: read | study: run and explore | study: exercises | study time in all | compute: full run | compute: smoke run |
 # |---|---|---|---|---|---|---|
-# | [01](01_cnn.ipynb) | 85 min | 15 min | 75 min | about 2 h 55 min | 3.8 min | 21 s |
+# | [01](01_cnn.ipynb) | 85 min | 15 min | 75 min | about 2 h 55 min | 3.3 min | 19 s |
 # | [02](02_rnn_bptt.ipynb) | 115 min | 10 min | 100 min | about 3 h 45 min | 4.2 min | 17 s |
 # | [03](03_lstm_gru.ipynb) | 110 min | 15 min | 125 min | about 4 h 10 min | 4.7 min | 18 s |
 # | [04](04_gan.ipynb) | 95 min | 15 min | 75 min | about 3 h 5 min | 2.6 min | 33 s |
@@ -107,7 +107,7 @@ environment_ok = environment.check(COURSE_UTILS_VERSION)
 #
 # **Study time:** about 2 h 55 min: reading 85 min, running and exploring 15 min, exercises 75 min (estimate; see the table above)
 #
-# **Compute time:** full run 3.8 min, smoke run 21 s (measured on 2 CPU cores, torch 2.14.1+cu130)
+# **Compute time:** full run 3.3 min, smoke run 19 s (measured on 2 CPU cores, torch 2.14.1+cu130)
 #
 # **Widgets in:** 3. Kernel size, stride, padding (and dilation); 8. Looking inside the trained CNN
 

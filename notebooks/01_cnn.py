@@ -29,8 +29,8 @@
 #
 # | run | what it does | time on a 2-core laptop CPU |
 # |---|---|---|
-# | full (default) | all 60,000 training images, 9 epochs for the CNN | <!-- runtime:full -->3.8 min (measured on 2 CPU cores, torch 2.14.1+cu130; every chapter: the README's chapter table)<!-- /runtime --> |
-# | smoke (`COURSE_SMOKE=1`) | 2,000 images, 1 epoch, short loops: checks that everything runs | <!-- runtime:smoke -->21 s (measured on 2 CPU cores, torch 2.14.1+cu130; CI allows 45 s)<!-- /runtime --> |
+# | full (default) | all 60,000 training images, 9 epochs for the CNN | <!-- runtime:full -->3.3 min (measured on 2 CPU cores, torch 2.14.1+cu130; every chapter: the README's chapter table)<!-- /runtime --> |
+# | smoke (`COURSE_SMOKE=1`) | 2,000 images, 1 epoch, short loops: checks that everything runs | <!-- runtime:smoke -->19 s (measured on 2 CPU cores, torch 2.14.1+cu130; CI allows 45 s)<!-- /runtime --> |
 #
 # Prerequisites: PyTorch tensors, `nn.Module`, a training loop with an optimizer, cross-entropy.
 
@@ -380,10 +380,13 @@ _ = results.claim("The loss levels off far above 0 because of label smoothing",
 
 # %% [markdown]
 # The CNN stacks three blocks of conv 3×3 → batch norm → ReLU → max pool 2×2, halving the image each time
-# (28 → 14 → 7 → 3) while the channels grow (32 → 64 → 128), then one linear layer. Batch norm standardizes each
-# channel over the batch, which lets a high learning rate train stably; the conv before it needs no bias because
-# batch norm has its own. The model lives in `course_utils.cnn.models` because chapter 04 reuses it. It ends with
-# `Flatten → Linear(128·3·3 → 10)`, not with global average pooling: the classifier sees *where* in the 3×3 grid
+# (28 → 14 → 7 → 3) while the channels grow (32 → 64 → 256), then one linear layer. The last block is the widest
+# because width is cheapest there: its conv runs at 7×7 positions, a quarter of block 2's 14×14, so a channel pair
+# costs a quarter as much arithmetic (and the classifier reads 256 features at each of the 3×3 places). Batch norm
+# standardizes each channel over the batch, which lets a high learning rate train stably; the conv before it needs
+# no bias because batch norm has its own. The model lives in `course_utils.cnn.models` because chapter 04 reuses
+# the class (its scoring classifier keeps the default widths 32-64-128). It ends with
+# `Flatten → Linear(256·3·3 → 10)`, not with global average pooling: the classifier sees *where* in the 3×3 grid
 # each feature is.
 
 # %%
@@ -392,7 +395,7 @@ show_source(models.FashionCNN)
 
 # %%
 # NBVAL_CHECK_OUTPUT
-cnn = models.FashionCNN(channels=(32, 64, 128))
+cnn = models.FashionCNN(channels=(32, 64, 256))
 x = torch.zeros(2, 1, 28, 28)
 for name, layer in [("block 1", cnn.features[:2]), ("block 2", cnn.features[:3]), ("block 3", cnn.features)]:
     print(f"{name}: {tuple(layer(x).shape)}")
@@ -402,7 +405,7 @@ print(f"CNN parameters: {train.count_parameters(cnn):,}")
 # %%
 cnn_history = recipe.train_classifier(cnn, ds.X_train, ds.y_train, ds.X_test, ds.y_test, num_epochs=cfg.cnn_epochs,
                                       lr=cfg.lr, batch_size=cfg.batch_size, device=device, transform=augment.random_flip)
-fig = views.plot_training(cnn_history, title="CNN 32-64-128 on Fashion-MNIST")
+fig = views.plot_training(cnn_history, title="CNN 32-64-256 on Fashion-MNIST")
 fig
 
 # %%
@@ -412,13 +415,13 @@ def test_accuracy(model, X, y, device):
 
 
 scores = {}
-for name, model, history in [("MLP 784-256-128-10", mlp, mlp_history), ("CNN 32-64-128", cnn, cnn_history)]:
+for name, model, history in [("MLP 784-256-128-10", mlp, mlp_history), ("CNN 32-64-256", cnn, cnn_history)]:
     scores[name] = {"parameters": train.count_parameters(model), "test accuracy": test_accuracy(model, ds.X_test, ds.y_test, device),
                     "training seconds": sum(history["seconds"])}
 print(f"{'model':<20} {'parameters':>10} {'test acc':>9} {'train time':>11}")
 for name, r in scores.items():
     print(f"{name:<20} {r['parameters']:>10,} {r['test accuracy']:>9.2%} {r['training seconds']:>10.0f}s")
-mlp_score, cnn_score = scores["MLP 784-256-128-10"], scores["CNN 32-64-128"]
+mlp_score, cnn_score = scores["MLP 784-256-128-10"], scores["CNN 32-64-256"]
 
 # %% [markdown]
 # Read the table: the CNN has fewer parameters than the MLP, and it is the more accurate of the two, because its
@@ -728,7 +731,7 @@ _ = results.claim("With skip connections, 12 blocks train to a lower loss than 1
 # filters of AlexNet's first layer (11×11 on colour photos) are the famous clear edge detectors.
 
 # %%
-fig = views.plot_filters_signed(cnn.features[1][0].weight, ncols=16, title="CNN 32-64-128: the 32 first-layer filters (3×3)")
+fig = views.plot_filters_signed(cnn.features[1][0].weight, ncols=16, title="CNN 32-64-256: the 32 first-layer filters (3×3)")
 fig
 
 # %% [markdown]
@@ -743,7 +746,7 @@ show_source(views.collect_feature_maps)  # forward hooks: a function PyTorch cal
 
 # %%
 blocks = {"block 1 (32 × 14 × 14)": cnn.features[1], "block 2 (64 × 7 × 7)": cnn.features[2],
-          "block 3 (128 × 3 × 3)": cnn.features[3]}
+          "block 3 (256 × 3 × 3)": cnn.features[3]}
 viewer_images = ds.X_test[:16]
 feature_maps = views.collect_feature_maps(cnn, blocks, viewer_images.to(device))
 viewer_titles = [ds.classes[int(c)] for c in ds.y_test[:16]]
@@ -751,7 +754,7 @@ viewer_titles = [ds.classes[int(c)] for c in ds.y_test[:16]]
 # %% tags=["nbval-ignore-output"]
 feature_view = views.feature_map_view(feature_maps, viewer_images, viewer_titles)
 static = views.plot_feature_map_grid(feature_maps, index=0, n_channels=8,
-                                     title=f"CNN 32-64-128: first 8 channels of each block, test image 0 ({viewer_titles[0]})")
+                                     title=f"CNN 32-64-256: first 8 channels of each block, test image 0 ({viewer_titles[0]})")
 widgets.show(feature_view, static)
 
 # %% [markdown]

@@ -29,5 +29,12 @@ def test_cnn_target_trains_the_chapters_epochs():
     assert module_constant("target_cnn.py", r"^EPOCHS, LR, BATCH_SIZE = (\d+),") == full_setting("01_cnn.py", "cnn_epochs")
 
 
+def test_cnn_target_trains_the_chapters_model():
+    text = (ROOT / "notebooks" / "01_cnn.py").read_text()
+    match = re.search(r"^cnn = models\.FashionCNN\(channels=(\(.+?\))\)", text, flags=re.M)
+    assert match, "01_cnn.py builds no `cnn = models.FashionCNN(channels=(...))`"
+    assert module_constant("target_cnn.py", r"^CHANNELS = (\(.+\))") == ast.literal_eval(match.group(1))
+
+
 def test_charlm_target_trains_the_chapters_seconds():
     assert module_constant("target_charlm.py", r"^TRAIN_SECONDS = (\d+)") == full_setting("03_lstm_gru.py", "lm_seconds")
