@@ -20,22 +20,28 @@ FLAGS = {
     "COURSE_SMOKE": "small, fast runs for CI and quick checks",
     "COURSE_OFFLINE": "never touch the network (no download, no probe)",
     "COURSE_HEADLESS": "nobody watches the run live: no progress bars",
-    "COURSE_PRECOMPUTE": "link discrete widget controls to precomputed frames in the browser (no kernel needed)",
+    "COURSE_PRECOMPUTE": "link discrete widget controls to precomputed frames in the browser (on unless set to 0)",
+    "COURSE_SITE": "building the course website: a view whose controls need a live kernel says so on the page",
 }
 # ... and the two that name a path: COURSE_DATA_DIR (``cache_dir``) and COURSE_RESULTS (``results_path``).
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"", "0", "false", "no", "off"}
 
 
-def flag(name: str) -> bool:
-    """The on/off environment variable ``name`` (one of ``FLAGS``): 1/true/yes/on or 0/false/no/off/unset.
+def flag(name: str, default: bool = False) -> bool:
+    """The on/off environment variable ``name`` (one of ``FLAGS``): 1/true/yes/on or 0/false/no/off; ``default``
+    when it is unset or empty.
 
     Any other value is refused, so a typo never silently means "off".
     """
     if name not in FLAGS:
         raise ValueError(f"name must be one of {sorted(FLAGS)}, not {name!r}.")
+    if not isinstance(default, bool):
+        raise TypeError(f"default must be True or False, not {default!r}.")
     raw = os.environ.get(name, "")
     value = raw.strip().lower()
+    if not value:
+        return default
     if value in _TRUE:
         return True
     if value in _FALSE:

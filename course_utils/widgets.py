@@ -11,14 +11,15 @@ Views return a ``View``: named parts (``controls``, ``image``, ``caption``, ``fi
 tests and chapters use by name, and that displays itself. Everything here works on ipywidgets 7.7 (what
 Colab ships) and 8.x.
 
-**Kernel-free views** (opt-in, ``COURSE_PRECOMPUTE=1``, which the course website's build sets): where every
-control ranges over a finite set (sliders with a step, dropdowns, toggle buttons) and their product is small
-(``LINKED_MAX_FRAMES``), ``controls_view`` and ``frame_browser`` precompute every frame and show them in an
+**Kernel-free views** (the default wherever ipywidgets has ``Stack``; ``COURSE_PRECOMPUTE=0`` turns them off):
+where every control ranges over a finite set (sliders with a step, dropdowns, toggle buttons) and their product is
+small (``LINKED_MAX_FRAMES``), ``controls_view`` and ``frame_browser`` precompute every frame and show them in an
 ``ipywidgets.Stack`` whose ``selected_index`` the browser links to the controls (``jslink``; nested stacks for
-several controls). The view then works on a static page with no kernel, and in JupyterLab it answers without a
-round trip to the kernel. The kernel side stays as it was (``image``, ``caption`` and ``frames`` follow the
-controls), so code and tests that read them are unaffected. A view that cannot be linked says on the page which
-controls need a live kernel. On ipywidgets 7 (Colab: no ``Stack``) views fall back to the kernel-driven swap.
+several controls). In JupyterLab the view then answers without a round trip to the kernel, and on a static page
+(the course website) it works with no kernel at all. The kernel side stays as it was (``image``, ``caption`` and
+``frames`` follow the controls), so code and tests that read them are unaffected. Views that cannot be linked keep
+the kernel-driven swap; when the website is built (``COURSE_SITE=1``) they say on the page which controls need a
+live kernel. On ipywidgets 7 (Colab: no ``Stack``) every view keeps the kernel-driven swap.
 """
 
 from __future__ import annotations
@@ -34,11 +35,35 @@ from matplotlib.figure import Figure
 
 
 def figure_png(fig: Figure, dpi: int = 80) -> bytes:
-    """Render ``fig`` to PNG bytes (light compression: a widget frame should be fast, not small)."""
+    """Render ``fig`` to PNG bytes (light compression: a widget frame should be fast, not small).
+
+    The pixels ``savefig`` gives (a live constrained layout may settle a fraction of a pixel differently), but a
+    figure whose layout is frozen (``FigureView.freeze_layout``) is drawn once,
+    straight onto an Agg renderer: ``savefig`` also makes a dry run whenever a figure has any layout engine, even
+    the placeholder a frozen layout leaves, and that run cost a widget frame about a third of its time.
+    """
     if not isinstance(fig, Figure):
         raise TypeError(f"figure_png takes a matplotlib Figure, got {type(fig).__name__}.")
+    if not (isinstance(dpi, int | float) and not isinstance(dpi, bool) and 10 <= dpi <= 600):
+        raise ValueError(f"dpi must be a number from 10 to 600, not {dpi!r}.")
+    from matplotlib.backends.backend_agg import RendererAgg
+    from matplotlib.layout_engine import PlaceHolderLayoutEngine
+    from PIL import Image
+
+    old_dpi = fig.dpi
+    try:
+        fig.dpi = dpi
+        width, height = fig.bbox.size
+        renderer = RendererAgg(round(width), round(height), dpi)
+        engine = fig.get_layout_engine()
+        if engine is not None and not isinstance(engine, PlaceHolderLayoutEngine):
+            fig.draw_without_rendering()  # a live layout runs twice, as savefig runs it
+        fig.draw(renderer)
+        pixels = Image.frombuffer("RGBA", (round(width), round(height)), renderer.buffer_rgba(), "raw", "RGBA", 0, 1)
+    finally:
+        fig.dpi = old_dpi
     buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=dpi, pil_kwargs={"compress_level": 1})
+    pixels.save(buf, format="png", compress_level=1)
     return buf.getvalue()
 
 
@@ -81,7 +106,7 @@ class View:
     figure_view: FigureView | None = None
     shown: Any = None  # what the page shows in place of ``image`` (the linked Stack of a kernel-free view)
     links: list = field(default_factory=list)  # the browser-side links of a kernel-free view
-    note: Any = None  # the HTML that says which controls need a live kernel (when COURSE_PRECOMPUTE=1)
+    note: Any = None  # the HTML that says which controls need a live kernel (on the website: COURSE_SITE=1)
 
     @property
     def kernel_free(self) -> bool:
@@ -100,10 +125,12 @@ class View:
         at = {"top": 0, "bottom": len(children), "after_controls": children.index(image)}[where]
         self.widget.children = [*children[:at], part, *children[at:]]
         self.parts[name] = part
-        if self.kernel_free:
-            buttons = [b.description or name for b in _buttons(part)]
+        if self.kernel_free and on_site():  # what the part adds runs in the kernel: say so on a page without one
+            buttons, boxes = ([i.description or name for i in _inputs(part, kind)] for kind in ("Button", "Text"))
             if buttons:
                 self._say_needs_kernel(f"the button{'s' if len(buttons) > 1 else ''} {_names(buttons)}")
+            if boxes:
+                self._say_needs_kernel(f"the text box{'es' if len(boxes) > 1 else ''} {_names(boxes)}")
         return self
 
     def _say_needs_kernel(self, what: str) -> None:
@@ -152,20 +179,29 @@ def _key(values: dict) -> tuple:
 
 # The most frames a kernel-free view precomputes (the product of its controls' values) and the most PNG bytes they
 # may weigh together; above either, the view needs a live kernel. Every frame is in the page (base64 in the widget
-# state, a third heavier), so the two bound the render time and the page weight.
-LINKED_MAX_FRAMES = 96
+# state, a third heavier), so the two bound the render time and the page weight. 160 frames hold chapter 02's
+# explorer (16 radii x 3 nonlinearities x 3 input scales) and take a few seconds to render.
+LINKED_MAX_FRAMES = 160
 LINKED_MAX_BYTES = 4_000_000
 _EMPTY = object()  # a Stack slot that no control value selects (an IntSlider's values below min, between steps)
 
 
 def kernel_free() -> bool:
-    """True when views should link their controls to precomputed frames in the browser: ``COURSE_PRECOMPUTE=1``
-    (off by default) and an ipywidgets with ``Stack`` (8.x; Colab's 7.7 has none, so views keep the kernel swap)."""
+    """True when views should link their controls to precomputed frames in the browser: an ipywidgets with ``Stack``
+    (8.x; Colab's 7.7 has none, so views keep the kernel swap) unless ``COURSE_PRECOMPUTE=0``."""
     import ipywidgets as w
 
     from .runtime import flag
 
-    return flag("COURSE_PRECOMPUTE") and hasattr(w, "Stack")
+    return flag("COURSE_PRECOMPUTE", default=True) and hasattr(w, "Stack")
+
+
+def on_site() -> bool:
+    """True while the course website is built (``COURSE_SITE=1``): its pages have no kernel, so a view that is not
+    kernel-free says which of its controls need one. In JupyterLab and Colab the kernel is live and no note shows."""
+    from .runtime import flag
+
+    return flag("COURSE_SITE")
 
 
 def link_slots(control) -> tuple[str, list] | None:
@@ -190,12 +226,13 @@ def _names(items: list[str]) -> str:
     return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
 
 
-def _buttons(part) -> list:
+def _inputs(part, kind: str) -> list:
+    """The widgets of class ``kind`` ("Button", "Text") in ``part`` and its children."""
     import ipywidgets as w
 
-    if isinstance(part, w.Button):
+    if isinstance(part, getattr(w, kind)):
         return [part]
-    return [b for child in getattr(part, "children", ()) for b in _buttons(child)]
+    return [b for child in getattr(part, "children", ()) for b in _inputs(child, kind)]
 
 
 def _frame_page(png: bytes, caption: str):
@@ -240,9 +277,9 @@ def controls_view(controls: dict, fig: Figure, update: Callable[..., str | None]
     (shown under the figure). Every rendered PNG is cached, so returning to a setting skips the rendering.
     ``precompute`` renders every combination of the controls' values up front, so even the first move
     only swaps images; by default (None) that happens when all controls are discrete and there are at
-    most ``max_frames`` combinations. With ``COURSE_PRECOMPUTE=1`` (see ``kernel_free``) a view whose controls
-    can be linked and have at most ``LINKED_MAX_FRAMES`` combinations is precomputed and shown as a linked Stack
-    (it works without a kernel); any other view says on the page that its controls need a live kernel.
+    most ``max_frames`` combinations. Where views are kernel-free (``kernel_free``), a view whose controls can be
+    linked and have at most ``LINKED_MAX_FRAMES`` combinations is precomputed and shown as a linked Stack (it
+    works without a kernel); on the website (``on_site``) any other view says that its controls need a live kernel.
     Returns a ``View``.
     """
     import itertools
@@ -269,8 +306,9 @@ def controls_view(controls: dict, fig: Figure, update: Callable[..., str | None]
         current = {name: c.value for name, c in controls.items()}
         png, caption.value = render(current)
         view.image.value = png
-        if pages and len(cache) < len(pages):  # the frames were dropped (new data): the linked pages follow
-            for key, page in pages.items():
+        if pages and len(cache) < len(pages):  # the frames were dropped (new data): the linked pages follow,
+            now = _key(current)  # the one on screen first, so the reader sees the new data at once
+            for key, page in sorted(pages.items(), key=lambda item: item[0] != now):
                 page.children[0].value, page.children[1].value = render(dict(key))
             render(current)
         view.last_render_ms = 1000 * (time.perf_counter() - start)
@@ -298,7 +336,7 @@ def controls_view(controls: dict, fig: Figure, update: Callable[..., str | None]
         box = w.VBox([row, view.image, caption])
         result = View(box, dict(controls), view.image, caption, figure=fig, frames=cache, redraw=redraw,
                       figure_view=view)
-        if slots:  # kernel-free pages were asked for, but this view cannot be one
+        if on_site():  # a page without a kernel: say which controls do nothing there
             why = ("" if combos is None else
                    f" ({combos} settings, more than the {LINKED_MAX_FRAMES} a page precomputes)"
                    if combos > LINKED_MAX_FRAMES else
@@ -367,7 +405,7 @@ def frame_browser(frames: Sequence[bytes], captions: Sequence[str] | None = None
         return View(box, controls, image, caption, frames=list(frames), shown=stack,
                     links=[w.jslink((slider, "value"), (stack, "selected_index"))])
     view = View(w.VBox([row, image, caption]), controls, image, caption, frames=list(frames))
-    if kernel_free():
+    if on_site():
         view._say_needs_kernel(f"the controls {_names(list(controls))} ({len(frames)} frames, {heavy / 1e6:.1f} MB: "
                                f"more than the {LINKED_MAX_FRAMES} frames or {LINKED_MAX_BYTES / 1e6:.0f} MB a page "
                                "precomputes)")

@@ -104,7 +104,7 @@ cfg = runtime.Config(
     recall_distances=((5, 10, 20, 30, 40, 60), (5, 10)),
     recall_seeds=(3, 1),          # runs per distance
     search_distances=((5, 10, 15, 20, 25, 30, 40, 50, 60), (5, 10, 15)),  # exercise 3
-    radius_step=(0.05, 0.25),     # grid of the vanishing/exploding explorer
+    radius_step=(0.1, 0.25),      # grid of the vanishing/exploding explorer (full: 16 radii x 9 = 144 settings)
     seed=(0, 0),
 )
 cfg

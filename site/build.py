@@ -12,8 +12,9 @@ run in kernels of this same Python, so the site needs the course's torch; see th
    ``<output>-src/``, and write the landing page (``site/templates/landing.md``) with the chapter table and its
    runtimes from ``benchmarks/results/benchmarks.json``;
 3. execute each notebook there in a fresh kernel (smoke: ``COURSE_SMOKE=1``; full: full mode) with
-   ``COURSE_PRECOMPUTE=1``, so views whose controls can be linked in the browser precompute their frames
-   (``course_utils.widgets.kernel_free``), and with the widget state stored in the copy. The executions hold
+   ``COURSE_PRECOMPUTE=1`` and ``COURSE_SITE=1``, so views whose controls can be linked in the browser
+   precompute their frames (``course_utils.widgets.kernel_free``), the others say which controls need a live
+   kernel (``course_utils.widgets.on_site``), and the widget state is stored in the copy. The executions hold
    ``/tmp/torch.lock`` (the course's one-torch-process-at-a-time rule) once, for as long as they run. The committed
    ``.ipynb`` are never written: the clean copies the pages offer for download come from ``notebooks/``;
 4. add to each chapter page a Colab link and a download of the clean notebook, replace the Colab badge images
@@ -86,7 +87,7 @@ def execute(nb_path: Path, smoke: bool, timeout: int) -> float:
     from nbclient import NotebookClient
 
     nb = nbformat.read(nb_path, as_version=4)
-    env = {"COURSE_SMOKE": "1" if smoke else "0", "COURSE_HEADLESS": "1", "COURSE_PRECOMPUTE": "1"}
+    env = {"COURSE_SMOKE": "1" if smoke else "0", "COURSE_HEADLESS": "1", "COURSE_PRECOMPUTE": "1", "COURSE_SITE": "1"}
     saved = {k: os.environ.get(k) for k in env}
     os.environ.update(env)  # the kernel inherits the environment of this process
     try:

@@ -3,11 +3,12 @@
 For each chapter: start JupyterLab on 127.0.0.1 with a random token on a temporary copy of the notebooks,
 open the chapter, clear the outputs and run every cell in smoke mode, then drive every control on the page —
 sliders (keyboard), dropdowns, toggle buttons, check boxes, text boxes, play buttons and plain buttons — and
-assert that the image (or, where a view has none, the text) it drives changes. With ``COURSE_PRECOMPUTE=1`` the
-kernel-free views show their frames in a Stack; the test finds the visible image again after every move, so the
-same assertions hold. JavaScript errors fail the test. A screenshot per chapter and the input-to-new-image times
-(per control; the median of three key presses per slider) go to artifacts/browser/ (``NN_x_slider_ms.json``,
-``NN_x_precompute_slider_ms.json`` under ``COURSE_PRECOMPUTE=1``).
+assert that the image (or, where a view has none, the text) it drives changes. Kernel-free views (the default on
+ipywidgets 8) show their frames in a Stack; the test finds the visible image again after every move, so the same
+assertions hold for them and for the kernel swap (``COURSE_PRECOMPUTE=0``, and ipywidgets 7). JavaScript errors
+fail the test. A screenshot per chapter and the input-to-new-image times (per control; the median of three key
+presses per slider) go to artifacts/browser/ (``NN_x_slider_ms.json``; ``NN_x_kernel_swap_slider_ms.json`` under
+``COURSE_PRECOMPUTE=0``).
 
 Skipped (with a message) when no Chromium is installed, except in CI, where `.ci/run` installs it.
 """
@@ -134,7 +135,7 @@ SLIDER_PRESSES = 3  # key presses per slider, each to a value not shown yet wher
 
 # In the page: the output a control drives. Its box is the nearest enclosing element (inside the cell's output)
 # that holds an image, else the nearest widget box with text (a caption). What counts is what is *visible*: a
-# kernel-free view (COURSE_PRECOMPUTE=1) shows its frames in a Stack, which renders the selected frame as a new
+# kernel-free view (the default) shows its frames in a Stack, which renders the selected frame as a new
 # <img> and drops the old one, so the image is found again on every look.
 BOX_OF = """el => {
     const out = el.closest('.jp-OutputArea-output') || document.body;
@@ -271,7 +272,7 @@ def test_widgets_respond_in_the_browser(lab, browser, chapter):
         if kind == "slider":
             sliders.append(statistics.median(runs))
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    stem = Path(chapter).stem + ("_precompute" if os.environ.get("COURSE_PRECOMPUTE") == "1" else "")
+    stem = Path(chapter).stem + ("_kernel_swap" if os.environ.get("COURSE_PRECOMPUTE") == "0" else "")
     controls[0][1].scroll_into_view_if_needed()
     page.screenshot(path=str(ARTIFACTS / f"{stem}.png"))
     (ARTIFACTS / f"{stem}_slider_ms.json").write_text(json.dumps(

@@ -42,6 +42,7 @@ def _cases():
         ("check_version not a version", lambda: runtime.check_version("latest"), ValueError, "expected"),
         ("check_version int", lambda: runtime.check_version(3), ValueError, "expected"),
         ("flag unknown name", lambda: runtime.flag("COURSE_FAST"), ValueError, "name"),
+        ("flag default not a bool", lambda: runtime.flag("COURSE_SMOKE", default="yes"), TypeError, "default"),
         # data
         ("load_dataset unknown", lambda: data.load_dataset("svhn"), ValueError, "svhn"),
         ("load_dataset n_train zero", lambda: data.load_fashion_mnist(n_train=0), ValueError, "n_train"),

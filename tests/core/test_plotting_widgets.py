@@ -32,7 +32,13 @@ def test_plotting_bad_inputs():
         plotting.plot_confusion_matrix([0, 1], [0], ["a", "b"])
 
 
-def test_frame_browser_swaps_precomputed_frames():
+@pytest.fixture
+def kernel_swap(monkeypatch):
+    """Views as ipywidgets 7 (Colab) shows them: the kernel swaps the image (the kernel-free Stack is off)."""
+    monkeypatch.setenv("COURSE_PRECOMPUTE", "0")
+
+
+def test_frame_browser_swaps_precomputed_frames(kernel_swap):
     frames = [bytes([i]) * 10 for i in range(3)]
     view = widgets.frame_browser(frames, captions=["a", "b", "c"], play=True)
     assert view.image.value == frames[0] and list(view.controls) == ["play", "frame"]
@@ -44,7 +50,7 @@ def test_frame_browser_swaps_precomputed_frames():
         widgets.frame_browser(frames, captions=["a"])
 
 
-def test_controls_view_updates_the_same_artist():
+def test_controls_view_updates_the_same_artist(kernel_swap):
     fig, ax = plotting.new_figure()
     (line,) = ax.plot([0, 1], [0, 0])
     calls = []
@@ -65,7 +71,7 @@ def test_controls_view_updates_the_same_artist():
         widgets.figure_png("not a figure")
 
 
-def test_controls_view_precomputes_small_discrete_spaces_and_caches_frames(monkeypatch):
+def test_controls_view_precomputes_small_discrete_spaces_and_caches_frames(kernel_swap, monkeypatch):
     fig, ax = plotting.new_figure()
     (line,) = ax.plot([0, 1], [0, 0])
     renders = []
@@ -100,7 +106,7 @@ def test_control_values():
     assert widgets.control_values(ipywidgets.Text()) is None
 
 
-def test_view_adds_named_parts_and_displays_its_widget(monkeypatch):
+def test_view_adds_named_parts_and_displays_its_widget(kernel_swap, monkeypatch):
     fig, ax = plotting.new_figure()
     ax.plot([0, 1])
     view = widgets.controls_view({"k": ipywidgets.IntSlider(value=0, min=0, max=2)}, fig, lambda k: None)

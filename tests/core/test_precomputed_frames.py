@@ -1,8 +1,8 @@
-"""Kernel-free views (COURSE_PRECOMPUTE=1): controls linked in the browser to a Stack of precomputed frames.
+"""Kernel-free views (the default on ipywidgets 8): controls linked in the browser to a Stack of precomputed frames.
 
 The frames must be exactly what the kernel-side render shows for the same setting, the Stack's children must sit
-at the index the browser link selects, and on ipywidgets 7 (no Stack, as on Colab) the same calls must give
-today's kernel-driven view.
+at the index the browser link selects, a view that cannot be linked says so only on the website (COURSE_SITE=1),
+``COURSE_PRECOMPUTE=0`` and ipywidgets 7 (no Stack, as on Colab) give the kernel-driven view.
 """
 
 from __future__ import annotations
@@ -40,7 +40,9 @@ def _line_view(kind_options=("sin", "cos"), k_max=3):
 
 @pytest.fixture
 def precompute(monkeypatch):
+    """Building the website: views kernel-free where they can be, and a note on those that cannot."""
     monkeypatch.setenv("COURSE_PRECOMPUTE", "1")
+    monkeypatch.setenv("COURSE_SITE", "1")
 
 
 @pytest.fixture(autouse=True)
@@ -90,17 +92,23 @@ def test_dropped_frames_are_rendered_again_into_the_linked_pages(precompute):
     line = fig.axes[0].lines[0]
     page = view.shown.children[1].children[0]
     old = page.children[0].value
+    order = []
+    for k in (1, 2, 3):
+        for index, kind in enumerate(("sin", "cos")):
+            view.shown.children[k].children[index].children[0].observe(lambda _, s=(k, kind): order.append(s), "value")
+    view.controls["k"].value, view.controls["kind"].value = 3, "cos"
     line.set_linestyle("--")  # new data behind the same controls, as the GAN view's "new pair of z" button does
     view.frames.clear()
     view.redraw()
     assert page.children[0].value != old and len(view.frames) == 6
+    assert len(order) == 6 and order[0] == (3, "cos")  # the page on screen is rendered first
 
 
 @needs_stack
 def test_a_view_with_too_many_settings_says_which_controls_need_a_kernel(precompute):
-    view, _ = _line_view(k_max=widgets.LINKED_MAX_FRAMES)  # 96 x 2 settings
+    view, _ = _line_view(k_max=widgets.LINKED_MAX_FRAMES)  # 2 x LINKED_MAX_FRAMES settings
     assert not view.kernel_free and view.image in view.widget.children
-    assert "<b>k</b> and <b>kind</b>" in view.note.value and "192 settings" in view.note.value
+    assert "<b>k</b> and <b>kind</b>" in view.note.value and f"{2 * widgets.LINKED_MAX_FRAMES} settings" in view.note.value
     assert view.note in view.widget.children and "course-needs-kernel" in view.note._dom_classes
 
 
@@ -131,6 +139,8 @@ def test_a_button_added_to_a_kernel_free_view_is_named_as_needing_a_kernel(preco
     view.add("resample", ipywidgets.Button(description="new pair"), where="after_controls")
     assert view.widget.children.index(view.parts["resample"]) == view.widget.children.index(view.shown) - 1
     assert "the button <b>new pair</b>" in view.note.value
+    view.add("seed", ipywidgets.VBox([ipywidgets.Text(description="seed text")]))
+    assert "the button <b>new pair</b>; the text box <b>seed text</b>" in view.note.value
 
 
 @needs_stack
@@ -146,15 +156,33 @@ def test_frame_browser_links_its_slider_and_play_button(precompute):
     assert view.image.value == frames[1]
 
 
-def test_off_by_default_the_views_are_unchanged(monkeypatch):
+@needs_stack
+def test_kernel_free_by_default_with_no_note_where_the_kernel_is_live(monkeypatch):
     monkeypatch.delenv("COURSE_PRECOMPUTE", raising=False)
+    monkeypatch.delenv("COURSE_SITE", raising=False)
+    assert widgets.kernel_free() and not widgets.on_site()
     view, _ = _line_view()
-    assert not view.kernel_free and view.note is None and view.shown is None
-    assert list(view.widget.children)[1:] == [view.image, view.caption]
+    assert view.kernel_free and view.note is None
+    many, _ = _line_view(k_max=widgets.LINKED_MAX_FRAMES)  # too many settings: the kernel swap, and no note
+    assert not many.kernel_free and many.note is None and many.image in many.widget.children
+    many.add("resample", ipywidgets.Button(description="new pair"))
+    view.add("resample", ipywidgets.Button(description="new pair"))
+    assert many.note is None and view.note is None  # the buttons work: the kernel is there
 
 
-def test_without_stack_the_same_calls_fall_back_to_the_kernel_swap(precompute, monkeypatch):
+def test_precompute_0_gives_the_kernel_swap(monkeypatch):
+    monkeypatch.setenv("COURSE_PRECOMPUTE", "0")
+    monkeypatch.setenv("COURSE_SITE", "1")
+    assert not widgets.kernel_free()
+    view, _ = _line_view()
+    assert not view.kernel_free and view.shown is None
+    assert list(view.widget.children)[1:3] == [view.image, view.caption]
+
+
+def test_without_stack_the_same_calls_fall_back_to_the_kernel_swap(monkeypatch):
     """ipywidgets 7.7 (Colab) has no Stack: the views are today's, with no note (Colab has a live kernel)."""
+    monkeypatch.setenv("COURSE_PRECOMPUTE", "1")
+    monkeypatch.delenv("COURSE_SITE", raising=False)
     if HAS_STACK:
         monkeypatch.delattr(ipywidgets, "Stack")
     assert not widgets.kernel_free()

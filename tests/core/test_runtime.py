@@ -29,6 +29,16 @@ def test_smoke_mode_reads_one_variable(monkeypatch, value, expected):
     assert runtime.smoke_mode() is expected
 
 
+@pytest.mark.parametrize("value,default,expected", [(None, True, True), ("", True, True), ("0", True, False),
+                                                     ("off", True, False), (None, False, False), ("1", False, True)])
+def test_flag_default_applies_only_when_unset(monkeypatch, value, default, expected):
+    if value is None:
+        monkeypatch.delenv("COURSE_PRECOMPUTE", raising=False)
+    else:
+        monkeypatch.setenv("COURSE_PRECOMPUTE", value)
+    assert runtime.flag("COURSE_PRECOMPUTE", default=default) is expected
+
+
 def test_seeding_repeats_and_device():
     runtime.seed_everything(3)
     a = torch.rand(3)

@@ -73,14 +73,19 @@ def test_interpolation_view_shows_the_chosen_point_of_the_chosen_path():
     assert np.allclose(big.get_array(), spherical[4]) and "t = 1.00" in view.caption.value
 
 
-def test_interpolation_view_new_pair_button():
+@pytest.mark.parametrize("precompute", ["0", "1"])
+def test_interpolation_view_new_pair_button(precompute, monkeypatch):
+    monkeypatch.setenv("COURSE_PRECOMPUTE", precompute)
     view = views.interpolation_view(_Pixels(), num_steps=5, seed=0)
     view.controls["position"].value = 0
     before, png = view.figure.axes[0].images[0].get_array().copy(), view.image.value
     view.parts["resample"].click()  # the button's handler: a new pair of z, same position
     assert "pair 2, t = 0.00 (linear path)" in view.figure.axes[0].get_title()
     assert not np.allclose(view.figure.axes[0].images[0].get_array(), before) and view.image.value != png
-    assert list(view.frames) == [(("position", 0), ("path", "linear"))]  # the old pair's PNGs were dropped
+    if not view.kernel_free:  # the kernel swap: the old pair's PNGs were dropped, only the one on screen is back
+        assert list(view.frames) == [(("position", 0), ("path", "linear"))]
+    else:  # linked in the browser: every page shows the new pair
+        assert len(view.frames) == 10 and view.shown.children[0].children[0].children[0].value == view.image.value
 
 
 def test_interpolation_decodes_in_eval_mode_and_restores_the_mode():

@@ -22,7 +22,7 @@ def shown_text(view):
 
 def test_temperature_view_shows_the_text_sampled_at_the_chosen_temperature(tiny_model):
     view = views.temperature_view(tiny_model, "The ", temperatures=[0.0, 0.5, 1.0, 2.0], num_chars=40)
-    assert isinstance(view, widgets.View) and set(view.controls) == {"temperature", "seed_text"}
+    assert isinstance(view, widgets.View) and set(view.controls) == {"temperature"} and set(view.parts) == {"seed_text"}
     assert view.controls["temperature"].value == 1.0   # starts at the model's own distribution
     first = view.image.value
     view.controls["temperature"].value = 0.0
@@ -32,7 +32,7 @@ def test_temperature_view_shows_the_text_sampled_at_the_chosen_temperature(tiny_
     assert view.image.value == widgets.figure_png(view.figure)   # the image is the figure at this setting
     view.controls["temperature"].value = 1.0
     assert view.image.value == first   # same seed: the same text comes back
-    view.controls["seed_text"].value = "import "
+    view.parts["seed_text"].value = "import "
     again = charlm.sample(tiny_model, "import ", 40, 1.0, generator=torch.Generator().manual_seed(0))
     assert view.image.value != first and shown_text(view) == views._wrap("import " + again, max_lines=10)
 
@@ -70,6 +70,19 @@ def test_gate_panel_shows_the_chosen_unit(gates):
     assert heat.get_array().shape == (8, len(TEXT)) and caption.startswith("unit 7, output: mean")
     static = views.gate_figure(gates, TEXT, "cell", 2)
     assert np.allclose(unit_values(static, len(TEXT)), gates["cell"][:, 2].numpy())
+
+
+def test_gate_panel_draws_each_character_of_the_passage_in_its_cell(gates):
+    fig, _ = views.gate_panel(gates, TEXT, "forget", unit=0, width=20)
+    (passage,) = [c for ax in fig.axes for c in ax.collections if c.get_gid() == "passage"]
+    assert len(passage.get_paths()) == len(TEXT) and not any(ax.texts for ax in fig.axes)
+    assert [tuple(o) for o in passage.get_offsets()] == [(k % 20, k // 20) for k in range(len(TEXT))]
+    by_char = {}
+    for ch, path in zip(TEXT, passage.get_paths()):  # one outline per character: equal characters, equal outlines
+        by_char.setdefault(ch, path)
+        assert np.array_equal(path.vertices, by_char[ch].vertices)
+    width = {ch: np.ptp(path.vertices[:, 0]) for ch, path in by_char.items()}
+    assert width[" "] == 0 and width["\n"] > 0 and width["w"] > width["."] > 0  # newline drawn as ⏎, spaces empty
 
 
 def test_gate_panel_rejects_bad_input(gates):

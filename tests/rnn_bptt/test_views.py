@@ -88,7 +88,8 @@ def test_moving_a_control_shows_the_right_frame_and_caption(curves):
     assert len(ax.lines) == 3  # measured, bound and the line at 1: nothing was re-plotted
 
 
-def test_view_without_precomputing_still_follows_the_controls():
+def test_view_without_precomputing_still_follows_the_controls(monkeypatch):
+    monkeypatch.setenv("COURSE_PRECOMPUTE", "0")  # the kernel swap (Colab's ipywidgets 7), which renders on demand
     radii = [round(0.5 + 0.05 * i, 2) for i in range(31)]  # 31 x 1 x 2 = 62 settings: above controls_view's 40
     curves = gradients.gradient_norm_curves(radii, nonlinearities=("tanh",), input_scales=(0.1, 1.0), num_steps=8)
     view = views.gradient_view(curves, radius=2.0, nonlinearity="tanh", input_scale=1.0)
