@@ -80,12 +80,12 @@ environment_ok = environment.check(COURSE_UTILS_VERSION)
 #
 # | chapter | study: read | study: run and explore | study: exercises | study time in all | compute: full run | compute: smoke run |
 # |---|---|---|---|---|---|---|
-# | [01](01_cnn.ipynb) | 85 min | 15 min | 75 min | about 2 h 55 min | 3.3 min | 19 s |
-# | [02](02_rnn_bptt.ipynb) | 115 min | 10 min | 100 min | about 3 h 45 min | 4.2 min | 17 s |
-# | [03](03_lstm_gru.ipynb) | 110 min | 15 min | 125 min | about 4 h 10 min | 4.7 min | 18 s |
-# | [04](04_gan.ipynb) | 95 min | 15 min | 75 min | about 3 h 5 min | 2.6 min | 33 s |
-# | [05](05_autoencoders.ipynb) | 105 min | 25 min | 100 min | about 3 h 50 min | 5.2 min | 25 s |
-# | [06](06_vae.ipynb) | 100 min | 25 min | 100 min | about 3 h 45 min | 3.5 min | 42 s |
+# | [01](01_cnn.ipynb) | 85 min | 15 min | 75 min | about 2 h 55 min | 3.8 min | 23 s |
+# | [02](02_rnn_bptt.ipynb) | 115 min | 10 min | 100 min | about 3 h 45 min | 4.0 min | 22 s |
+# | [03](03_lstm_gru.ipynb) | 110 min | 15 min | 125 min | about 4 h 10 min | 4.5 min | 22 s |
+# | [04](04_gan.ipynb) | 95 min | 15 min | 75 min | about 3 h 5 min | 2.2 min | 35 s |
+# | [05](05_autoencoders.ipynb) | 105 min | 20 min | 100 min | about 3 h 45 min | 4.2 min | 27 s |
+# | [06](06_vae.ipynb) | 100 min | 25 min | 100 min | about 3 h 45 min | 3.3 min | 37 s |
 #
 # Estimated from each chapter itself: reading at 100 words of prose and 10 lines of code a minute; running = the full run's compute time plus 5 minutes per widget; 25 minutes per exercise (each part rounded up to 5 minutes). Your own pace may well differ by half either way.
 #
@@ -107,7 +107,7 @@ environment_ok = environment.check(COURSE_UTILS_VERSION)
 #
 # **Study time:** about 2 h 55 min: reading 85 min, running and exploring 15 min, exercises 75 min (estimate; see the table above)
 #
-# **Compute time:** full run 3.3 min, smoke run 19 s (measured on 2 CPU cores, torch 2.14.1+cu130)
+# **Compute time:** full run 3.8 min, smoke run 23 s (measured on 2 CPU cores, torch 2.14.1+cu130)
 #
 # **Widgets in:** 3. Kernel size, stride, padding (and dilation); 8. Looking inside the trained CNN
 
@@ -129,7 +129,7 @@ environment_ok = environment.check(COURSE_UTILS_VERSION)
 #
 # **Study time:** about 3 h 45 min: reading 115 min, running and exploring 10 min, exercises 100 min (estimate; see the table above)
 #
-# **Compute time:** full run 4.2 min, smoke run 17 s (measured on 2 CPU cores, torch 2.14.1+cu130)
+# **Compute time:** full run 4.0 min, smoke run 22 s (measured on 2 CPU cores, torch 2.14.1+cu130)
 #
 # **Widgets in:** 6. Vanishing and exploding gradients
 
@@ -150,7 +150,7 @@ environment_ok = environment.check(COURSE_UTILS_VERSION)
 #
 # **Study time:** about 4 h 10 min: reading 110 min, running and exploring 15 min, exercises 125 min (estimate; see the table above)
 #
-# **Compute time:** full run 4.7 min, smoke run 18 s (measured on 2 CPU cores, torch 2.14.1+cu130)
+# **Compute time:** full run 4.5 min, smoke run 22 s (measured on 2 CPU cores, torch 2.14.1+cu130)
 #
 # **Widgets in:** 8. Sampling with a temperature; 9. Looking inside: the gates over a passage
 
@@ -175,7 +175,7 @@ environment_ok = environment.check(COURSE_UTILS_VERSION)
 #
 # **Study time:** about 3 h 5 min: reading 95 min, running and exploring 15 min, exercises 75 min (estimate; see the table above)
 #
-# **Compute time:** full run 2.6 min, smoke run 33 s (measured on 2 CPU cores, torch 2.14.1+cu130)
+# **Compute time:** full run 2.2 min, smoke run 35 s (measured on 2 CPU cores, torch 2.14.1+cu130)
 #
 # **Widgets in:** 8. The latent space
 
@@ -196,9 +196,9 @@ environment_ok = environment.check(COURSE_UTILS_VERSION)
 #
 # **Prerequisites:** chapter 01 (convolutions, output sizes, the course's trainer, the one-cycle learning rate), PyTorch `nn.Module`, mean squared error and cross-entropy. Reading order: this chapter needs only chapter 01, and the course index suggests reading it *before* chapter 04 (GANs, 01 → 05 → 04 → 06), because chapters 04 and 06 refer back to its latent-space results.
 #
-# **Study time:** about 3 h 50 min: reading 105 min, running and exploring 25 min, exercises 100 min (estimate; see the table above)
+# **Study time:** about 3 h 45 min: reading 105 min, running and exploring 20 min, exercises 100 min (estimate; see the table above)
 #
-# **Compute time:** full run 5.2 min, smoke run 25 s (measured on 2 CPU cores, torch 2.14.1+cu130)
+# **Compute time:** full run 4.2 min, smoke run 27 s (measured on 2 CPU cores, torch 2.14.1+cu130)
 #
 # **Widgets in:** 7. Denoising autoencoders; 10. Latent-size explorer; 11. The latent space
 
@@ -221,7 +221,7 @@ environment_ok = environment.check(COURSE_UTILS_VERSION)
 #
 # **Study time:** about 3 h 45 min: reading 100 min, running and exploring 25 min, exercises 100 min (estimate; see the table above)
 #
-# **Compute time:** full run 3.5 min, smoke run 42 s (measured on 2 CPU cores, torch 2.14.1+cu130)
+# **Compute time:** full run 3.3 min, smoke run 37 s (measured on 2 CPU cores, torch 2.14.1+cu130)
 #
 # **Widgets in:** 6. Interpolation: AE against VAE; 7. Latent explorer; 8. The latent space in t-SNE; 9. β-VAE: trading reconstruction against KL
 

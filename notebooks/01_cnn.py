@@ -29,8 +29,8 @@
 #
 # | run | what it does | time on a 2-core laptop CPU |
 # |---|---|---|
-# | full (default) | all 60,000 training images, 9 epochs for the CNN | <!-- runtime:full -->3.3 min (measured on 2 CPU cores, torch 2.14.1+cu130; every chapter: the README's chapter table)<!-- /runtime --> |
-# | smoke (`COURSE_SMOKE=1`) | 2,000 images, 1 epoch, short loops: checks that everything runs | <!-- runtime:smoke -->19 s (measured on 2 CPU cores, torch 2.14.1+cu130; CI allows 45 s)<!-- /runtime --> |
+# | full (default) | all 60,000 training images, 9 epochs for the CNN | <!-- runtime:full -->3.8 min (measured on 2 CPU cores, torch 2.14.1+cu130; every chapter: the README's chapter table)<!-- /runtime --> |
+# | smoke (`COURSE_SMOKE=1`) | 2,000 images, 1 epoch, short loops: checks that everything runs | <!-- runtime:smoke -->23 s (measured on 2 CPU cores, torch 2.14.1+cu130; CI allows 45 s)<!-- /runtime --> |
 #
 # Prerequisites: PyTorch tensors, `nn.Module`, a training loop with an optimizer, cross-entropy.
 

@@ -34,8 +34,8 @@
 #
 # | run | what it does | time on a 2-core laptop CPU |
 # |---|---|---|
-# | full (default) | all 60,000 training images for 8 epochs, memory experiment over 6 distances × 3 seeds | <!-- runtime:full -->4.2 min (measured on 2 CPU cores, torch 2.14.1+cu130; every chapter: the README's chapter table)<!-- /runtime --> |
-# | smoke (`COURSE_SMOKE=1`) | 2,000 images, 1 epoch, a few dozen steps per experiment: checks that everything runs | <!-- runtime:smoke -->17 s (measured on 2 CPU cores, torch 2.14.1+cu130; CI allows 45 s)<!-- /runtime --> |
+# | full (default) | all 60,000 training images for 8 epochs, memory experiment over 6 distances × 3 seeds | <!-- runtime:full -->4.0 min (measured on 2 CPU cores, torch 2.14.1+cu130; every chapter: the README's chapter table)<!-- /runtime --> |
+# | smoke (`COURSE_SMOKE=1`) | 2,000 images, 1 epoch, a few dozen steps per experiment: checks that everything runs | <!-- runtime:smoke -->22 s (measured on 2 CPU cores, torch 2.14.1+cu130; CI allows 45 s)<!-- /runtime --> |
 #
 # Prerequisites: chapter 01 (the training loop, `course_utils.train.fit`), the chain rule, matrix products.
 

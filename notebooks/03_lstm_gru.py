@@ -31,8 +31,8 @@
 #
 # | run | what it does | time on a 2-core laptop CPU |
 # |---|---|---|
-# | full (default) | loads the adding-problem models from course checkpoints, trains the character model live for 170 s, and runs everything else: recall for 4 models × 2 distances (one seed each), LSTM vs GRU, gate viewer, bidirectional tagger | <!-- runtime:full -->4.7 min (measured on 2 CPU cores, torch 2.14.1+cu130; every chapter: the README's chapter table)<!-- /runtime --> |
-# | smoke (`COURSE_SMOKE=1`) | trains tiny versions of everything, including the checkpointed models: checks that everything runs | <!-- runtime:smoke -->18 s (measured on 2 CPU cores, torch 2.14.1+cu130; CI allows 45 s)<!-- /runtime --> |
+# | full (default) | loads the adding-problem models from course checkpoints, trains the character model live for 170 s, and runs everything else: recall for 4 models × 2 distances (one seed each), LSTM vs GRU, gate viewer, bidirectional tagger | <!-- runtime:full -->4.5 min (measured on 2 CPU cores, torch 2.14.1+cu130; every chapter: the README's chapter table)<!-- /runtime --> |
+# | smoke (`COURSE_SMOKE=1`) | trains tiny versions of everything, including the checkpointed models: checks that everything runs | <!-- runtime:smoke -->22 s (measured on 2 CPU cores, torch 2.14.1+cu130; CI allows 45 s)<!-- /runtime --> |
 #
 # The checkpoints are made by `python scripts/make_checkpoints.py longrange_adding_t50 longrange_adding_t100
 # longrange_adding_t200 charlm` with the very functions this notebook calls in smoke mode; each cell that loads one

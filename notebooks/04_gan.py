@@ -34,8 +34,8 @@
 #
 # | run | what it does | time on a 2-core laptop CPU |
 # |---|---|---|
-# | full (default) | toy GANs trained live (seconds each), a short live DCGAN run, three Fashion-MNIST GANs loaded from course checkpoints (each trained from scratch in a few minutes by `python scripts/make_checkpoints.py gan_dcgan gan_wgan_gp gan_sngan`; the loading cell prints how long), evaluation on 5,000 samples | <!-- runtime:full -->2.6 min (measured on 2 CPU cores, torch 2.14.1+cu130; every chapter: the README's chapter table)<!-- /runtime --> |
-# | smoke (`COURSE_SMOKE=1`) | short toy runs (too short to cover the ring: to show section 4 live, run it in full mode); tiny Fashion-MNIST GANs trained on 1,500 images instead of loading checkpoints; 500 samples: checks that everything runs | <!-- runtime:smoke -->33 s (measured on 2 CPU cores, torch 2.14.1+cu130; CI allows 45 s)<!-- /runtime --> |
+# | full (default) | toy GANs trained live (seconds each), a short live DCGAN run, three Fashion-MNIST GANs loaded from course checkpoints (each trained from scratch in a few minutes by `python scripts/make_checkpoints.py gan_dcgan gan_wgan_gp gan_sngan`; the loading cell prints how long), evaluation on 5,000 samples | <!-- runtime:full -->2.2 min (measured on 2 CPU cores, torch 2.14.1+cu130; every chapter: the README's chapter table)<!-- /runtime --> |
+# | smoke (`COURSE_SMOKE=1`) | short toy runs (too short to cover the ring: to show section 4 live, run it in full mode); tiny Fashion-MNIST GANs trained on 1,500 images instead of loading checkpoints; 500 samples: checks that everything runs | <!-- runtime:smoke -->35 s (measured on 2 CPU cores, torch 2.14.1+cu130; CI allows 45 s)<!-- /runtime --> |
 #
 # Prerequisites: chapter 01 (convolutions, batch norm, the course's trainer `train.fit`), binary cross-entropy.
 # The chapter reads best **after chapter 05** (autoencoders): it uses transposed convolutions and compares its

@@ -34,8 +34,8 @@
 #
 # | run | what it does | time on a 2-core laptop CPU |
 # |---|---|---|
-# | full (default) | loads the two 90-second VAEs of the MLP-vs-conv race from course checkpoints; about ten small VAEs trained live on 20,000 images | <!-- runtime:full -->3.5 min (measured on 2 CPU cores, torch 2.14.1+cu130; every chapter: the README's chapter table)<!-- /runtime --> |
-# | smoke (`COURSE_SMOKE=1`) | 2,000 images, 1 epoch, a 3-second race: checks that everything runs | <!-- runtime:smoke -->42 s (measured on 2 CPU cores, torch 2.14.1+cu130; CI allows 45 s)<!-- /runtime --> |
+# | full (default) | loads the two 90-second VAEs of the MLP-vs-conv race from course checkpoints; about ten small VAEs trained live on 20,000 images | <!-- runtime:full -->3.3 min (measured on 2 CPU cores, torch 2.14.1+cu130; every chapter: the README's chapter table)<!-- /runtime --> |
+# | smoke (`COURSE_SMOKE=1`) | 2,000 images, 1 epoch, a 3-second race: checks that everything runs | <!-- runtime:smoke -->37 s (measured on 2 CPU cores, torch 2.14.1+cu130; CI allows 45 s)<!-- /runtime --> |
 #
 # Prerequisites: chapter 05 (autoencoders, the t-SNE view), chapter 01 (convolutions, the course's trainer);
 # for the last section, chapter 04's evaluation (Fréchet distance). Some probability: a Gaussian density,

@@ -13,6 +13,7 @@ import sys
 import pytest
 import torch
 import torch.nn as nn
+from matplotlib.figure import Figure
 
 
 def _cases():
@@ -106,6 +107,8 @@ def _cases():
         ("confusion label outside", lambda: plotting.plot_confusion_matrix([0, 5], [0, 1], ["a", "b"]), ValueError, "y_true"),
         # widgets
         ("figure_png not a figure", lambda: widgets.figure_png("fig"), TypeError, "Figure"),
+        ("figure_png dpi 0", lambda: widgets.figure_png(Figure(), dpi=0), ValueError, "dpi"),
+        ("figure_png dpi str", lambda: widgets.figure_png(Figure(), dpi="80"), ValueError, "dpi"),
         ("controls_view no controls", lambda: widgets.controls_view({}, fig, lambda: None), ValueError, "controls"),
         ("controls_view precompute text", lambda: widgets.controls_view({"t": ipywidgets.Text()}, fig, lambda t: None,
                                                                         precompute=True), ValueError, "precompute"),
