@@ -27,8 +27,8 @@ from dataclasses import dataclass
 from . import data, runtime
 
 # What the chapters import (pyproject's runtime dependencies); lower bounds come from the package metadata.
-KEY_PACKAGES = ("torch", "torchvision", "numpy", "scipy", "ipython", "ipywidgets", "matplotlib", "scikit-learn",
-                "tqdm")
+KEY_PACKAGES = ("torch", "torchvision", "numpy", "scipy", "ipython", "ipywidgets", "matplotlib", "pillow",
+                "scikit-learn", "tqdm")
 # Checked only outside Colab, against the bounds of the `dev` extra.
 LOCAL_PACKAGES = ("jupyterlab",)
 
