@@ -25,7 +25,7 @@ FLAGS = {
 }
 # ... and the two that name a path: COURSE_DATA_DIR (``cache_dir``) and COURSE_RESULTS (``results_path``).
 _TRUE = {"1", "true", "yes", "on"}
-_FALSE = {"", "0", "false", "no", "off"}
+_FALSE = {"0", "false", "no", "off"}  # unset or empty means the default
 
 
 def flag(name: str, default: bool = False) -> bool:

@@ -38,9 +38,9 @@ def figure_png(fig: Figure, dpi: int = 80) -> bytes:
     """Render ``fig`` to PNG bytes (light compression: a widget frame should be fast, not small).
 
     The pixels ``savefig`` gives (a live constrained layout may settle a fraction of a pixel differently), but a
-    figure whose layout is frozen (``FigureView.freeze_layout``) is drawn once,
-    straight onto an Agg renderer: ``savefig`` also makes a dry run whenever a figure has any layout engine, even
-    the placeholder a frozen layout leaves, and that run cost a widget frame about a third of its time.
+    figure whose layout is frozen (``FigureView.freeze_layout``) is drawn once, straight onto an Agg renderer:
+    ``savefig`` also makes a dry run whenever a figure has any layout engine, even the placeholder a frozen layout
+    leaves, and that run cost a widget frame about a third of its time.
     """
     if not isinstance(fig, Figure):
         raise TypeError(f"figure_png takes a matplotlib Figure, got {type(fig).__name__}.")

@@ -132,11 +132,9 @@ def _glyphs(cells: list[tuple[int, int, str]], ax, size: float):
     line = TextPath((0, 0), "Hg", size=size, prop=font).get_extents()  # one baseline for all: a comma stays low
     middle = (line.y0 + line.y1) / 2
     for r, c, ch in cells:
-        if ch in shapes:
-            pass
-        elif ch.isspace():  # nothing to draw (TextPath refuses an empty outline)
+        if ch not in shapes and ch.isspace():  # nothing to draw (TextPath refuses an empty outline)
             shapes[ch] = MplPath(np.zeros((1, 2)), [MplPath.MOVETO])
-        else:  # the outline in points, centred across on (0, 0) and its line's middle at y = 0
+        elif ch not in shapes:  # the outline in points, centred across on (0, 0) and its line's middle at y = 0
             glyph = TextPath((0, 0), ch, size=size, prop=font)
             box = glyph.get_extents()
             shapes[ch] = MplPath(glyph.vertices - [(box.x0 + box.x1) / 2, middle], glyph.codes)
