@@ -54,9 +54,11 @@ REGISTRY: dict[str, Shipped] = {
     "gan_sngan": Shipped("course_utils.gan.training",
                          "6516543d6184155aef2638d40e97b62a3b37daf380bd4d4d78c55337a55eff2d"),
     "vae_mlp": Shipped("course_utils.vae.training",
-                       "2b1fcd30c62d98ee79f317683ae59e7669d5bf9fc07d8845ca55f2eeed7f82a8"),
+                       "c6c7810c67ed7128521e70d9228d6531c5841c015e0332d517990a961beb900a"),
     "vae_conv": Shipped("course_utils.vae.training",
-                        "77d354d27491b3094f3703d95f2589aafb7617765b6970973ea8ae3c80391ea4"),
+                        "171974a401603ce66429103e1848a6d44474feffc98ee00a14769a0062c3ba72"),
+    "vae_conv_head": Shipped("course_utils.vae.training",
+                             "090ea765445df46e5db45adffb2360b9fa7aefbbe333876f4d502952a4a933af"),
 }
 
 

@@ -16,7 +16,9 @@ where every control ranges over a finite set (sliders with a step, dropdowns, to
 small (``LINKED_MAX_FRAMES``), ``controls_view`` and ``frame_browser`` precompute every frame and show them in an
 ``ipywidgets.Stack`` whose ``selected_index`` the browser links to the controls (``jslink``; nested stacks for
 several controls). In JupyterLab the view then answers without a round trip to the kernel, and on a static page
-(the course website) it works with no kernel at all. The kernel side stays as it was (``image``, ``caption`` and
+(the course website) it works with no kernel at all. A view with too many settings can link some of its controls
+(``controls_view(link=[...])``): their frames are precomputed for the current values of the others, which re-render
+them through the kernel when they move. The kernel side stays as it was (``image``, ``caption`` and
 ``frames`` follow the controls), so code and tests that read them are unaffected. Views that cannot be linked keep
 the kernel-driven swap; when the website is built (``COURSE_SITE=1``) they say on the page which controls need a
 live kernel. On ipywidgets 7 (Colab: no ``Stack``) every view keeps the kernel-driven swap.
@@ -270,7 +272,7 @@ def linked_stack(controls: dict, slots: dict, page: Callable[[dict], Any]):
 
 
 def controls_view(controls: dict, fig: Figure, update: Callable[..., str | None], dpi: int = 80,
-                  precompute: bool | None = None, max_frames: int = 40):
+                  precompute: bool | None = None, max_frames: int = 40, link: Sequence[str] | None = None):
     """Controls (name -> ipywidget) that redraw ``fig`` through ``update(**values)``.
 
     ``update`` changes the figure's artists from the control values alone and may return a caption
@@ -280,7 +282,10 @@ def controls_view(controls: dict, fig: Figure, update: Callable[..., str | None]
     most ``max_frames`` combinations. Where views are kernel-free (``kernel_free``), a view whose controls can be
     linked and have at most ``LINKED_MAX_FRAMES`` combinations is precomputed and shown as a linked Stack (it
     works without a kernel); on the website (``on_site``) any other view says that its controls need a live kernel.
-    Returns a ``View``.
+    ``link`` names the controls to link when the product of all of them is too large: the Stack then holds the
+    frames of those controls at the current values of the others, and moving another control re-renders the
+    Stack's pages through the kernel (the one on screen first). Those other controls get the class
+    ``course-kernel-driven`` and, on the website, the note names them. Returns a ``View``.
     """
     import itertools
 
@@ -288,10 +293,13 @@ def controls_view(controls: dict, fig: Figure, update: Callable[..., str | None]
 
     if not controls:
         raise ValueError("controls_view needs at least one control, e.g. {'k': IntSlider(...)}.")
+    if link is not None and (isinstance(link, str) or not link or not set(link) <= set(controls)):
+        raise ValueError(f"link must be a non-empty list of control names (of {', '.join(controls)}), not {link!r}.")
+    linked_names = list(controls) if link is None else [n for n in controls if n in link]
     caption = w.HTML()
     view = FigureView(fig, dpi, render=False)
     cache: dict[tuple, bytes] = {}
-    pages: dict[tuple, Any] = {}  # the Stack's frame pages of a kernel-free view, by setting
+    pages: dict[tuple, Any] = {}  # the Stack's frame pages of a kernel-free view, by setting of the linked controls
     first = {name: c.value for name, c in controls.items()}
 
     def render(values: dict) -> tuple[bytes, str]:
@@ -301,15 +309,22 @@ def controls_view(controls: dict, fig: Figure, update: Callable[..., str | None]
             cache[key] = figure_png(fig, dpi)
         return cache[key], f"<code>{text}</code>" if text else ""
 
+    def setting(linked_values: dict) -> dict:  # the full setting a page shows: the others at their current values
+        return {name: linked_values.get(name, c.value) for name, c in controls.items()}
+
     def redraw(_change=None):
         start = time.perf_counter()
         current = {name: c.value for name, c in controls.items()}
         png, caption.value = render(current)
         view.image.value = png
-        if pages and len(cache) < len(pages):  # the frames were dropped (new data): the linked pages follow,
-            now = _key(current)  # the one on screen first, so the reader sees the new data at once
-            for key, page in sorted(pages.items(), key=lambda item: item[0] != now):
-                page.children[0].value, page.children[1].value = render(dict(key))
+        # A page is stale when another control moved or the frames were dropped (new data): re-render those, the
+        # one on screen first, so the reader sees the change at once.
+        stale = [(key, page) for key, page in pages.items()
+                 if page.children[0].value != cache.get(_key(setting(dict(key))))]
+        if stale:
+            now = _key({name: current[name] for name in linked_names})
+            for key, page in sorted(stale, key=lambda item: item[0] != now):
+                page.children[0].value, page.children[1].value = render(setting(dict(key)))
             render(current)
         view.last_render_ms = 1000 * (time.perf_counter() - start)
 
@@ -319,13 +334,19 @@ def controls_view(controls: dict, fig: Figure, update: Callable[..., str | None]
         precompute = combos is not None and combos <= max_frames
     if precompute and combos is None:
         raise ValueError("precompute=True needs discrete controls (sliders with a step, pickers, check boxes).")
-    slots = {name: link_slots(c) for name, c in controls.items()} if kernel_free() else {}
-    linked = bool(slots) and all(slots.values()) and combos is not None and combos <= LINKED_MAX_FRAMES
+    slots = {name: link_slots(controls[name]) for name in linked_names} if kernel_free() else {}
+    linked_spaces = [control_values(controls[name]) for name in linked_names]
+    linked_combos = None if any(s is None for s in linked_spaces) else len(list(itertools.product(*linked_spaces)))
+    linked = bool(slots) and all(slots.values()) and linked_combos is not None and linked_combos <= LINKED_MAX_FRAMES
     redraw()  # the first frame lays the figure out with its real titles and labels ...
     view.freeze_layout()  # ... and every later frame reuses that layout
-    if precompute or linked:
+    if precompute:
         for combo in itertools.product(*spaces):
             render(dict(zip(controls, combo)))
+    if linked:
+        for combo in itertools.product(*linked_spaces):
+            render(setting(dict(zip(linked_names, combo))))
+    if precompute or linked:
         render(first)  # leave the figure's artists at the current setting
     heavy = sum(len(png) for png in cache.values()) if linked else 0
     linked = linked and heavy <= LINKED_MAX_BYTES
@@ -346,15 +367,22 @@ def controls_view(controls: dict, fig: Figure, update: Callable[..., str | None]
         return result
 
     def page(values: dict):
-        pages[_key(values)] = _frame_page(*render(values))
+        pages[_key(values)] = _frame_page(*render(setting(values)))
         return pages[_key(values)]
 
-    stack, links = linked_stack(controls, slots, page)
+    stack, links = linked_stack({name: controls[name] for name in linked_names}, slots, page)
     render(first)
     box = w.VBox([row, stack])
     box.add_class("course-kernel-free")
-    return View(box, dict(controls), view.image, caption, figure=fig, frames=cache, redraw=redraw, figure_view=view,
-                shown=stack, links=links)
+    result = View(box, dict(controls), view.image, caption, figure=fig, frames=cache, redraw=redraw, figure_view=view,
+                  shown=stack, links=links)
+    live = [name for name in controls if name not in linked_names]
+    for name in live:  # these move the frames through the kernel
+        controls[name].add_class("course-kernel-driven")
+    if live and on_site():
+        result._say_needs_kernel(f"the control{'s' if len(live) > 1 else ''} "
+                                 f"{_names([controls[n].description or n for n in live])}")
+    return result
 
 
 def render_frames(fig: Figure, update: Callable[[int], None], n: int, dpi: int = 80) -> list[bytes]:

@@ -1,5 +1,5 @@
 """Chapter 06, variational autoencoders (notebooks/06_vae); reuses chapter 05's autoencoder and chapter 04's scores.
-``models``: MLPVAE, ConvVAE, CVAE, VQVAE · ``elbo``: Gaussian KL, reparameterization, the ELBO step, its measures
+``models``: MLPVAE, ConvVAE, ConvHeadVAE, CVAE, VQVAE · ``elbo``: Gaussian KL, reparameterization, the ELBO step, its measures
 ``training``: fit_vae, fit_for_seconds, the race checkpoints · ``views``: widgets and twins · ``checks``: exercises
 """
 

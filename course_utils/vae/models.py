@@ -1,8 +1,8 @@
-"""Chapter 06's models: the VAE contract, ``MLPVAE``, ``ConvVAE``, the conditional ``CVAE``, and the VQ-VAE.
+"""Chapter 06's models: the VAE contract, ``MLPVAE``, ``ConvVAE``, ``ConvHeadVAE``, the conditional ``CVAE``, the VQ-VAE.
 
 Introduced in chapter 06: ``VAE`` and ``MLPVAE`` are shown in 06_vae §1 (shapes printed in the cell after),
-``ConvVAE`` in §4 (the MLP-vs-conv race), ``CVAE`` in §11 and ``VectorQuantizer`` in §12 (its gradient routing
-checked in the cell after). Every VAE here has one contract: ``encode(x) -> (mu, logvar)`` (each
+``ConvVAE`` and ``ConvHeadVAE`` in §4 (the equal-time race), ``CVAE`` in §11 and ``VectorQuantizer`` in §12 (its
+gradient routing checked in the cell after). Every VAE here has one contract: ``encode(x) -> (mu, logvar)`` (each
 (B, latent_dim)), ``decode_logits(z) -> (B, 1, 28, 28)`` logits, ``decode(z) = sigmoid(decode_logits(z))`` and
 ``forward(x) -> (logits, mu, logvar)`` with a sampled z. The conditional VAE takes the label as a second
 argument everywhere: ``encode(x, y)``, ``decode(z, y)``. The losses are in ``elbo.py``, the trainers in
@@ -80,6 +80,49 @@ class ConvVAE(VAE):
             nn.ConvTranspose2d(c2, c1, 4, stride=2, padding=1), nn.ReLU(),           # (B, c1, 14, 14)
             nn.ConvTranspose2d(c1, 1, 4, stride=2, padding=1),                       # (B, 1, 28, 28)
         )
+        self.latent_dim = latent_dim
+
+
+class ConvHead(nn.Module):
+    """A residual convolutional correction of decoder logits (B, 1, 28, 28), computed on 4x4 patches.
+
+    Pixel unshuffle turns the 28x28 logits into 16 channels of 7x7 (one channel per position in a 4x4 patch),
+    two 3x3 convolutions compute a correction in that shape, and pixel shuffle puts it back: the output is
+    ``logits + correction``. Each corrected pixel sees the logits of a 20x20 neighbourhood, and the convolutions run
+    on 16 and 32 channels, the shapes CPU convolutions handle well (one channel at 28x28 they handle badly).
+    """
+
+    def __init__(self, patch: int = 4, channels: int = 32):
+        super().__init__()
+        if isinstance(patch, bool) or not (isinstance(patch, int) and patch > 0 and 28 % patch == 0):
+            raise ValueError(f"patch must be a positive int that divides 28 (1, 2, 4, 7, 14 or 28), got {patch!r}.")
+        if isinstance(channels, bool) or not (isinstance(channels, int) and channels > 0):
+            raise ValueError(f"channels must be a positive int, got {channels!r}.")
+        p2 = patch * patch
+        self.correction = nn.Sequential(
+            nn.PixelUnshuffle(patch),                                  # (B, p2, 28/p, 28/p)
+            nn.Conv2d(p2, channels, 3, padding=1), nn.ReLU(),          # (B, channels, 28/p, 28/p)
+            nn.Conv2d(channels, p2, 3, padding=1),                     # (B, p2, 28/p, 28/p)
+            nn.PixelShuffle(patch),                                    # (B, 1, 28, 28)
+        )
+
+    def forward(self, logits):
+        return logits + self.correction(logits)
+
+
+class ConvHeadVAE(VAE):
+    """The MLP VAE with a convolutional head on its decoder: z -> hidden_dim -> 784 logits -> ``ConvHead``.
+
+    The encoder is the MLP's; the decoder's 784 logits are corrected by a residual convolution over neighbouring
+    pixels (``ConvHead``), which an MLP's one output layer gives no structure to. ``patch`` and ``channels`` go to
+    ``ConvHead``.
+    """
+
+    def __init__(self, latent_dim: int = 20, hidden_dim: int = 400, patch: int = 4, channels: int = 32):
+        super().__init__()
+        mlp = MLPVAE(latent_dim, hidden_dim)  # checks latent_dim and hidden_dim
+        self.encoder, self.to_stats = mlp.encoder, mlp.to_stats
+        self.decoder = nn.Sequential(*mlp.decoder, ConvHead(patch, channels))  # (B, 1, 28, 28)
         self.latent_dim = latent_dim
 
 

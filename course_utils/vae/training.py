@@ -2,9 +2,9 @@
 
 Introduced in chapter 06. Both trainers are ``train.fit`` with ``elbo.vae_step``: ``fit_vae`` trains every
 small VAE of 06_vae (§5 to §11) with torch's ``OneCycleLR``; ``fit_for_seconds`` is shown in §4 and trains the
-two contestants of the MLP-vs-conv race for the same wall time, its one-cycle learning rate following the
-fraction of the time spent (``OneCycleTimeBudget``). ``CHECKPOINTS`` makes the race's two checkpoints
-(``scripts/make_checkpoints.py vae_mlp vae_conv``), which 06_vae §4 loads.
+three contestants of the equal-time race for the same wall time, its one-cycle learning rate following the
+fraction of the time spent (``OneCycleTimeBudget``). ``CHECKPOINTS`` makes the race's three checkpoints
+(``scripts/make_checkpoints.py vae_mlp vae_conv vae_conv_head``), which 06_vae §4 loads.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ import torch
 
 from .. import batches, data, runtime, train
 from .elbo import negative_elbo, vae_step
-from .models import MLPVAE, ConvVAE
+from .models import MLPVAE, ConvHeadVAE, ConvVAE
 
 
 def fit_vae(model, X: torch.Tensor, y: torch.Tensor | None = None, *, num_epochs: int, lr: float = 2e-3,
@@ -130,12 +130,15 @@ RACE_SECONDS = 90  # training wall time given to each of the two VAEs of the rac
 
 
 def race_models() -> dict:
-    """The two contestants of the equal-wall-time race, untrained: {'mlp': ..., 'conv': ...}."""
-    return {"mlp": MLPVAE(latent_dim=20, hidden_dim=400), "conv": ConvVAE(latent_dim=20, channels=(16, 32))}
+    """The three contestants of the equal-wall-time race, untrained: {'mlp': ..., 'conv': ..., 'conv_head': ...}."""
+    return {"mlp": MLPVAE(latent_dim=20, hidden_dim=400), "conv": ConvVAE(latent_dim=20, channels=(16, 32)),
+            "conv_head": ConvHeadVAE(latent_dim=20, hidden_dim=400, patch=4, channels=32)}
 
 
+# The conv head trains with the MLP's settings (it is the MLP plus a head); the all-conv model got its own.
 RACE_SETTINGS = {"mlp": {"lr": 2e-3, "batch_size": 128, "channels_last": False},
-                 "conv": {"lr": 3e-3, "batch_size": 128, "channels_last": True}}
+                 "conv": {"lr": 3e-3, "batch_size": 128, "channels_last": True},
+                 "conv_head": {"lr": 2e-3, "batch_size": 128, "channels_last": False}}
 
 
 def fit_contestant(model, kind: str, X: torch.Tensor, X_test: torch.Tensor, seconds: float, seed: int = 0) -> dict:
@@ -172,7 +175,11 @@ def _make_conv():
     return _make_race("conv")
 
 
-CHECKPOINTS = {"vae_mlp": _make_mlp, "vae_conv": _make_conv}
+def _make_conv_head():
+    return _make_race("conv_head")
+
+
+CHECKPOINTS = {"vae_mlp": _make_mlp, "vae_conv": _make_conv, "vae_conv_head": _make_conv_head}
 
 
 # ---------------------------------------------------------------- chapter 04's GAN, for the comparison of §13

@@ -54,8 +54,8 @@ def interpolation_view(models: dict, X: torch.Tensor, y: torch.Tensor, classes, 
     """Class pickers choose two test images, a slider walks the path; one row per model (e.g. AE and VAE).
 
     The path is decoded once per pair (``interpolation_paths``); the slider moves a frame along the rows and
-    shows the current step enlarged on the right. Returns a ``widgets.View`` (controls 'a', 'b', 'example',
-    'step').
+    shows the current step enlarged on the right. Where views are kernel-free the step slider is linked in the
+    browser (``controls_view(link=...)``). Returns a ``widgets.View`` (controls 'a', 'b', 'example', 'step').
     """
     import ipywidgets as w
 
@@ -107,7 +107,9 @@ def interpolation_view(models: dict, X: torch.Tensor, y: torch.Tensor, classes, 
                 "b": w.Dropdown(options=[(n, c) for c, n in pick.items()], value=class_b, description="to"),
                 "example": w.IntSlider(0, 0, max_examples - 1, description="example"),
                 "step": w.IntSlider(steps // 2, 0, steps - 1, description="step")}
-    return controls_view(controls, fig, update)
+    # 9,000 settings are too many to precompute: the browser links the step slider (the path of the pair on screen),
+    # and picking another pair re-renders those frames through the kernel
+    return controls_view(controls, fig, update, link=["step"])
 
 
 def traversal_view(model, dims, base: torch.Tensor | None = None, span: float = 3.0, labels=None):

@@ -198,3 +198,58 @@ def test_a_misspelt_flag_is_refused(monkeypatch):
     monkeypatch.setenv("COURSE_PRECOMPUTE", "yes please")
     with pytest.raises(ValueError, match="COURSE_PRECOMPUTE"):
         widgets.kernel_free()
+
+
+@needs_stack
+def test_a_partly_linked_view_links_one_control_and_rerenders_its_pages_when_another_moves(precompute, monkeypatch):
+    import numpy as np
+
+    def build(link):
+        fig, ax = plt.subplots(figsize=(2, 1.5))
+        x = np.linspace(0, 6, 50)
+        (line,) = ax.plot(x, np.sin(x))
+        ax.set_ylim(-3.1, 3.1)
+
+        def update(k, amp):
+            line.set_ydata(amp * np.sin(k * x + 0.5))  # + 0.5: no two settings draw the same line
+            return f"{amp} sin({k} x + 0.5)"
+
+        controls = {"amp": ipywidgets.IntSlider(1, 1, 3, description="amplitude"),
+                    "k": ipywidgets.IntSlider(2, 0, 4, description="k")}
+        return widgets.controls_view(controls, fig, update, link=link)
+
+    view = build(["k"])
+    assert view.kernel_free and len(view.shown.children) == 5  # the k slider only: 5 frames, not 15
+    (link,) = view.links
+    assert link.source == (view.controls["k"], "value")
+    assert "course-kernel-driven" in view.controls["amp"]._dom_classes
+    assert "course-kernel-driven" not in view.controls["k"]._dom_classes
+    assert "<b>amplitude</b>" in view.note.value and "<b>k</b>" not in view.note.value
+
+    monkeypatch.setenv("COURSE_PRECOMPUTE", "0")
+    plain = build(None)  # the kernel swap renders what each setting should show
+
+    def expected(amp, k):
+        plain.controls["amp"].value, plain.controls["k"].value = amp, k
+        return plain.image.value
+
+    pages = view.shown.children
+    assert [p.children[0].value for p in pages] == [expected(1, k) for k in range(5)]
+    order = []
+    for p in pages:
+        p.children[0].observe(lambda change, p=p: order.append(pages.index(p)), names="value")
+    view.controls["amp"].value = 3  # the kernel re-renders every page for amplitude 3, the one on screen first
+    assert [p.children[0].value for p in pages] == [expected(3, k) for k in range(5)]
+    assert order[0] == 2 and sorted(order) == [0, 1, 2, 3, 4]
+    assert pages[4].children[1].value == "<code>3 sin(4 x + 0.5)</code>"
+    order.clear()
+    view.controls["k"].value = 4  # the browser swaps; the kernel side follows without re-rendering a page
+    assert view.image.value == expected(3, 4) and order == []
+
+
+def test_link_must_name_controls_of_the_view():
+    fig, _ = plt.subplots()
+    controls = {"k": ipywidgets.IntSlider(1, 0, 3)}
+    for bad in ("k", [], ["x"]):
+        with pytest.raises(ValueError, match="link must be"):
+            widgets.controls_view(controls, fig, lambda k: None, link=bad)

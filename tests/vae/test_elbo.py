@@ -2,6 +2,7 @@ import math
 
 import pytest
 import torch
+import torch.nn as nn
 
 from course_utils.vae import elbo, models
 
@@ -34,7 +35,8 @@ def test_reparameterize_matches_target_and_passes_gradients():
     assert torch.equal(same, elbo.reparameterize(torch.zeros(3), torch.zeros(3), generator=torch.Generator().manual_seed(5)))
 
 
-@pytest.mark.parametrize("model", [models.MLPVAE(8, 32), models.ConvVAE(8, (4, 8))], ids=["mlp", "conv"])
+@pytest.mark.parametrize("model", [models.MLPVAE(8, 32), models.ConvVAE(8, (4, 8)), models.ConvHeadVAE(8, 32, 4, 8)],
+                         ids=["mlp", "conv", "conv_head"])
 def test_vae_contract_shapes(model):
     x = torch.rand(3, 1, 28, 28)
     mu, logvar = model.encode(x)
@@ -44,6 +46,23 @@ def test_vae_contract_shapes(model):
     out = model.decode(torch.randn(3, 8))
     assert out.shape == (3, 1, 28, 28) and out.min() >= 0 and out.max() <= 1
     assert torch.equal(model.means(x), mu)
+
+
+def test_conv_head_is_a_local_residual_correction():
+    torch.manual_seed(0)
+    head = models.ConvHead(patch=4, channels=8)
+    logits = torch.randn(2, 1, 28, 28)
+    nn.init.zeros_(head.correction[3].weight)  # no correction: the head passes the logits through
+    nn.init.zeros_(head.correction[3].bias)
+    assert torch.equal(head(logits), logits)
+    head = models.ConvHead(patch=4, channels=8)
+    poked = logits.clone()
+    poked[:, :, 0, 0] += 5.0  # one logit in the top-left 4x4 patch
+    change = (head(poked) - head(logits)).abs()[0, 0]
+    assert change[:4, :4].max() > 0  # its own patch moves
+    # two 3x3 convs reach two patches away: rows and columns 12 and beyond (patches 3..6) cannot move
+    assert change[12:, :].max() == 0 and change[:, 12:].max() == 0
+    assert change[:12, :12].max() > 0
 
 
 def test_elbo_step_terms_and_training_reduces_the_loss():

@@ -71,10 +71,11 @@ def step_clock(monkeypatch):
     return clock
 
 
-@pytest.mark.parametrize("kind", ["mlp", "conv"])
+@pytest.mark.parametrize("kind", ["mlp", "conv", "conv_head"])
 def test_fit_for_seconds_through_train_fit_is_bit_identical_to_the_old_loop(step_clock, kind):
     X = torch.rand(48, 1, 28, 28, generator=torch.Generator().manual_seed(0))  # 3 batches of 16 per epoch
-    make = {"mlp": lambda: models.MLPVAE(4, 16), "conv": lambda: models.ConvVAE(4, (2, 4))}[kind]
+    make = {"mlp": lambda: models.MLPVAE(4, 16), "conv": lambda: models.ConvVAE(4, (2, 4)),
+            "conv_head": lambda: models.ConvHeadVAE(4, 16, 4, 4)}[kind]
     settings = {"lr": 3e-3, "batch_size": 16, "channels_last": kind == "conv", "seed": 3}
     runs = {}
     for name, fit in [("old", _old_fit_for_seconds), ("new", training.fit_for_seconds)]:
