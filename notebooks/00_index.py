@@ -84,8 +84,8 @@ environment_ok = environment.check(COURSE_UTILS_VERSION)
 # | [02](02_rnn_bptt.ipynb) | 115 min | 10 min | 100 min | about 3 h 45 min | 4.0 min | 22 s |
 # | [03](03_lstm_gru.ipynb) | 110 min | 15 min | 125 min | about 4 h 10 min | 4.5 min | 22 s |
 # | [04](04_gan.ipynb) | 95 min | 15 min | 75 min | about 3 h 5 min | 2.2 min | 35 s |
-# | [05](05_autoencoders.ipynb) | 105 min | 20 min | 100 min | about 3 h 45 min | 4.2 min | 27 s |
-# | [06](06_vae.ipynb) | 100 min | 25 min | 100 min | about 3 h 45 min | 3.3 min | 37 s |
+# | [05](05_autoencoders.ipynb) | 105 min | 20 min | 100 min | about 3 h 45 min | 4.2 min | 31 s |
+# | [06](06_vae.ipynb) | 105 min | 25 min | 100 min | about 3 h 50 min | 2.6 min | 45 s |
 #
 # Estimated from each chapter itself: reading at 100 words of prose and 10 lines of code a minute; running = the full run's compute time plus 5 minutes per widget; 25 minutes per exercise (each part rounded up to 5 minutes). Your own pace may well differ by half either way.
 #
@@ -198,7 +198,7 @@ environment_ok = environment.check(COURSE_UTILS_VERSION)
 #
 # **Study time:** about 3 h 45 min: reading 105 min, running and exploring 20 min, exercises 100 min (estimate; see the table above)
 #
-# **Compute time:** full run 4.2 min, smoke run 27 s (measured on 2 CPU cores, torch 2.14.1+cu130)
+# **Compute time:** full run 4.2 min, smoke run 31 s (measured on 2 CPU cores, torch 2.14.1+cu130)
 #
 # **Widgets in:** 7. Denoising autoencoders; 10. Latent-size explorer; 11. The latent space
 
@@ -219,9 +219,9 @@ environment_ok = environment.check(COURSE_UTILS_VERSION)
 #
 # **Prerequisites:** chapter 05 (autoencoders, the t-SNE view), chapter 01 (convolutions, the course's trainer); for the last section, chapter 04's evaluation (Fréchet distance). Some probability: a Gaussian density, expectations, the logarithm of a product.
 #
-# **Study time:** about 3 h 45 min: reading 100 min, running and exploring 25 min, exercises 100 min (estimate; see the table above)
+# **Study time:** about 3 h 50 min: reading 105 min, running and exploring 25 min, exercises 100 min (estimate; see the table above)
 #
-# **Compute time:** full run 3.3 min, smoke run 37 s (measured on 2 CPU cores, torch 2.14.1+cu130)
+# **Compute time:** full run 2.6 min, smoke run 45 s (measured on 2 CPU cores, torch 2.14.1+cu130)
 #
 # **Widgets in:** 6. Interpolation: AE against VAE; 7. Latent explorer; 8. The latent space in t-SNE; 9. β-VAE: trading reconstruction against KL
 

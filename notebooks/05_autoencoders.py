@@ -32,7 +32,7 @@
 # | run | what it does | time on a 2-core laptop CPU |
 # |---|---|---|
 # | full (default) | 20,000 training images, about twenty small autoencoders of a few epochs each, t-SNE of 3,000 codes | <!-- runtime:full -->4.2 min (measured on 2 CPU cores, torch 2.14.1+cu130; every chapter: the README's chapter table)<!-- /runtime --> |
-# | smoke (`COURSE_SMOKE=1`) | 2,000 images, 1 epoch, small t-SNE: checks that everything runs | <!-- runtime:smoke -->27 s (measured on 2 CPU cores, torch 2.14.1+cu130; CI allows 45 s)<!-- /runtime --> |
+# | smoke (`COURSE_SMOKE=1`) | 2,000 images, 1 epoch, small t-SNE: checks that everything runs | <!-- runtime:smoke -->31 s (measured on 2 CPU cores, torch 2.14.1+cu130; CI allows 45 s)<!-- /runtime --> |
 #
 # Prerequisites: chapter 01 (convolutions, output sizes, the course's trainer, the one-cycle learning rate),
 # PyTorch `nn.Module`, mean squared error and cross-entropy. Reading order: this chapter needs only chapter 01, and
