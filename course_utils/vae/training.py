@@ -126,7 +126,7 @@ def fit_for_seconds(model, X: torch.Tensor, seconds: float, *, lr: float = 2e-3,
 
 # ---------------------------------------------------------------- checkpoints of the equal-time race
 
-RACE_SECONDS = 90  # training wall time given to each of the two VAEs of the race
+RACE_SECONDS = 90  # training wall time given to each of the three VAEs of the race
 
 
 def race_models() -> dict:
