@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import inspect
 import io
+import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -272,7 +273,8 @@ def linked_stack(controls: dict, slots: dict, page: Callable[[dict], Any]):
 
 
 def controls_view(controls: dict, fig: Figure, update: Callable[..., str | None], dpi: int = 80,
-                  precompute: bool | None = None, max_frames: int = 40, link: Sequence[str] | None = None):
+                  precompute: bool | None = None, max_frames: int = 40, link: Sequence[str] | None = None,
+                  prefetch: bool = True):
     """Controls (name -> ipywidget) that redraw ``fig`` through ``update(**values)``.
 
     ``update`` changes the figure's artists from the control values alone and may return a caption
@@ -285,7 +287,12 @@ def controls_view(controls: dict, fig: Figure, update: Callable[..., str | None]
     ``link`` names the controls to link when the product of all of them is too large: the Stack then holds the
     frames of those controls at the current values of the others, and moving another control re-renders the
     Stack's pages through the kernel (the one on screen first). Those other controls get the class
-    ``course-kernel-driven`` and, on the website, the note names them. Returns a ``View``.
+    ``course-kernel-driven`` and, on the website, the note names them. ``prefetch`` (on by default): after the
+    reader moves a control whose frames are drawn by the kernel, a background thread draws the frames of its two
+    neighbouring values (the next one in the direction of the move first; of a partly linked view only the page on
+    screen), so stepping through a slider with the arrow keys mostly finds its frame drawn; a further move stops
+    it. Changes made from code do not prefetch.
+    Returns a ``View``.
     """
     import itertools
 
@@ -295,38 +302,72 @@ def controls_view(controls: dict, fig: Figure, update: Callable[..., str | None]
         raise ValueError("controls_view needs at least one control, e.g. {'k': IntSlider(...)}.")
     if link is not None and (isinstance(link, str) or not link or not set(link) <= set(controls)):
         raise ValueError(f"link must be a non-empty list of control names (of {', '.join(controls)}), not {link!r}.")
+    if not isinstance(prefetch, bool):
+        raise TypeError(f"prefetch must be True or False, not {prefetch!r}.")
     linked_names = list(controls) if link is None else [n for n in controls if n in link]
     caption = w.HTML()
     view = FigureView(fig, dpi, render=False)
     cache: dict[tuple, bytes] = {}
     pages: dict[tuple, Any] = {}  # the Stack's frame pages of a kernel-free view, by setting of the linked controls
     first = {name: c.value for name, c in controls.items()}
+    lock = threading.RLock()  # one figure: the reader's moves and the prefetch thread draw it in turn
+    moves = [0]  # the reader's moves so far; a prefetch stops when it is no longer the last one's
+    kernel_driven = set(controls)  # the controls whose frames the kernel draws when they move (fixed below)
 
     def render(values: dict) -> tuple[bytes, str]:
-        text = update(**values)  # cheap (artists only), so the figure always shows the current setting
-        key = _key(values)
-        if key not in cache:  # rendering the PNG is the slow part
-            cache[key] = figure_png(fig, dpi)
-        return cache[key], f"<code>{text}</code>" if text else ""
+        with lock:
+            text = update(**values)  # cheap (artists only), so the figure always shows the current setting
+            key = _key(values)
+            if key not in cache:  # rendering the PNG is the slow part
+                cache[key] = figure_png(fig, dpi)
+            return cache[key], f"<code>{text}</code>" if text else ""
 
     def setting(linked_values: dict) -> dict:  # the full setting a page shows: the others at their current values
         return {name: linked_values.get(name, c.value) for name, c in controls.items()}
 
-    def redraw(_change=None):
+    def redraw(change=None):
         start = time.perf_counter()
-        current = {name: c.value for name, c in controls.items()}
-        png, caption.value = render(current)
-        view.image.value = png
-        # A page is stale when another control moved or the frames were dropped (new data): re-render those, the
-        # one on screen first, so the reader sees the change at once.
-        stale = [(key, page) for key, page in pages.items()
-                 if page.children[0].value != cache.get(_key(setting(dict(key))))]
-        if stale:
-            now = _key({name: current[name] for name in linked_names})
-            for key, page in sorted(stale, key=lambda item: item[0] != now):
-                page.children[0].value, page.children[1].value = render(setting(dict(key)))
-            render(current)
+        moves[0] += 1
+        with lock:
+            current = {name: c.value for name, c in controls.items()}
+            png, caption.value = render(current)
+            view.image.value = png
+            # A page is stale when another control moved or the frames were dropped (new data): re-render those,
+            # the one on screen first, so the reader sees the change at once.
+            stale = [(key, page) for key, page in pages.items()
+                     if page.children[0].value != cache.get(_key(setting(dict(key))))]
+            if stale:
+                now = _key({name: current[name] for name in linked_names})
+                for key, page in sorted(stale, key=lambda item: item[0] != now):
+                    page.children[0].value, page.children[1].value = render(setting(dict(key)))
+                render(current)
         view.last_render_ms = 1000 * (time.perf_counter() - start)
+        # A move the reader made in the page (ipywidgets holds the synced names in ``_property_lock`` while it
+        # applies them) on a control the kernel draws: draw its neighbours in the background.
+        owner = getattr(change, "owner", None) if change is not None else None
+        if prefetch and getattr(owner, "_property_lock", None):
+            name = next((n for n, c in controls.items() if c is owner), None)
+            values = control_values(owner) if name in kernel_driven else None
+            if values and change["new"] in values and change["old"] in values:
+                here, before = values.index(change["new"]), values.index(change["old"])
+                ahead = 1 if here >= before else -1
+                near = [values[i] for i in (here + ahead, here - ahead) if 0 <= i < len(values)]
+                # only the frame on screen: of a partly linked view, the other pages follow after it (see above)
+                settings = [{**current, name: v} for v in near]
+                threading.Thread(target=draw_ahead, args=(settings, moves[0]), daemon=True).start()
+
+    def draw_ahead(settings: list[dict], move: int) -> None:
+        """Draw the frames of ``settings`` into the cache, one at a time, until the reader moves again."""
+        for values in settings:
+            with lock:
+                if moves[0] != move:
+                    return
+                if _key(values) not in cache:
+                    update(**values)
+                    cache[_key(values)] = figure_png(fig, dpi)
+        with lock:
+            if moves[0] == move:  # leave the figure's artists at what the page shows
+                update(**{name: c.value for name, c in controls.items()})
 
     spaces = [control_values(c) for c in controls.values()]
     combos = None if any(s is None for s in spaces) else len(list(itertools.product(*spaces)))
@@ -350,6 +391,8 @@ def controls_view(controls: dict, fig: Figure, update: Callable[..., str | None]
         render(first)  # leave the figure's artists at the current setting
     heavy = sum(len(png) for png in cache.values()) if linked else 0
     linked = linked and heavy <= LINKED_MAX_BYTES
+    if linked:
+        kernel_driven -= set(linked_names)  # the browser shows their frames; the kernel only follows
     for c in controls.values():
         c.observe(redraw, names="value")
     row = w.HBox(list(controls.values()), layout=w.Layout(flex_flow="row wrap"))

@@ -253,3 +253,97 @@ def test_link_must_name_controls_of_the_view():
     for bad in ("k", [], ["x"]):
         with pytest.raises(ValueError, match="link must be"):
             widgets.controls_view(controls, fig, lambda k: None, link=bad)
+
+
+_FIGURE_PNG = widgets.figure_png  # the real one, for views that count their renders
+_LOGS = {}  # figure -> (its view's update calls, the settings it rendered)
+
+
+def _counting_png(figure, dpi=80):
+    if figure in _LOGS:
+        calls, rendered = _LOGS[figure]
+        rendered.append(calls[-1])
+    return _FIGURE_PNG(figure, dpi)
+
+
+def _wait_for(condition, seconds: float = 10.0) -> bool:
+    import time
+
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        if condition():
+            return True
+        time.sleep(0.02)
+    return condition()
+
+
+def _counting_view(monkeypatch, **kwargs):
+    """A kernel-driven view over an IntSlider 0..9 (too many settings to precompute); returns it, the log of its
+    ``update`` calls and the log of the settings it rendered to PNG."""
+    import numpy as np
+
+    monkeypatch.setenv("COURSE_PRECOMPUTE", "0")
+    fig, ax = plt.subplots(figsize=(2, 1.5))
+    x = np.linspace(0, 6, 50)
+    (line,) = ax.plot(x, np.sin(x))
+    calls, rendered = [], []
+    _LOGS[fig] = calls, rendered
+    monkeypatch.setattr(widgets, "figure_png", _counting_png)  # views render through the module's name
+
+    def update(k):
+        calls.append(k)
+        line.set_ydata(np.sin(k * x + 0.5))
+        return f"sin({k} x + 0.5)"
+
+    view = widgets.controls_view({"k": ipywidgets.IntSlider(4, 0, 9, description="k")}, fig, update,
+                                 precompute=False, **kwargs)
+    return view, calls, rendered
+
+
+def test_a_move_in_the_page_draws_the_neighbouring_frames_ahead(monkeypatch):
+    view, calls, rendered = _counting_view(monkeypatch)
+    key = lambda k: (("k", k),)  # noqa: E731
+    view.controls["k"].set_state({"value": 6})  # what ipywidgets does with a move the reader made in the page
+    assert view.image.value == view.frames[key(6)]
+    assert _wait_for(lambda: rendered == [4, 6, 7, 5])  # the next one in the direction of the move first
+    assert _wait_for(lambda: calls[-1] == 6)  # and the figure's artists are left at the setting on screen
+    fresh, _, _ = _counting_view(monkeypatch, prefetch=False)
+    fresh.controls["k"].value = 7
+    assert view.frames[key(7)] == fresh.image.value  # a frame drawn ahead is the frame that setting renders
+    rendered.clear()
+    view.controls["k"].set_state({"value": 7})  # found in the cache: shown without rendering it again
+    assert view.image.value == fresh.image.value and 7 not in rendered
+    assert _wait_for(lambda: rendered == [8])  # its neighbours: 8 is drawn ahead, 6 is in the cache already
+
+
+def test_moves_made_from_code_or_with_prefetch_off_draw_nothing_ahead(monkeypatch):
+    import time
+
+    view, _, rendered = _counting_view(monkeypatch)
+    view.controls["k"].value = 6  # a change from code (a test, a chapter cell) is not a reader stepping through
+    off, _, rendered_off = _counting_view(monkeypatch, prefetch=False)
+    off.controls["k"].set_state({"value": 6})
+    time.sleep(0.5)
+    assert rendered == rendered_off == [4, 6]
+    with pytest.raises(TypeError, match="prefetch must be"):
+        _counting_view(monkeypatch, prefetch="yes")
+
+
+@needs_stack
+def test_a_partly_linked_view_draws_the_page_on_screen_of_the_neighbouring_setting_ahead(precompute):
+    import numpy as np
+
+    fig, ax = plt.subplots(figsize=(2, 1.5))
+    x = np.linspace(0, 6, 50)
+    (line,) = ax.plot(x, np.sin(x))
+    controls = {"amp": ipywidgets.IntSlider(1, 1, 4, description="amplitude"),
+                "k": ipywidgets.IntSlider(2, 0, 3, description="k")}
+    view = widgets.controls_view(controls, fig, lambda amp, k: line.set_ydata(amp * np.sin(k * x)), link=["k"],
+                                 precompute=False)  # (16 settings would all be precomputed by default)
+    controls["k"].set_state({"value": 3})  # the browser shows it: the kernel follows and draws nothing ahead
+    controls["amp"].set_state({"value": 2})  # the kernel re-renders the pages for amplitude 2 ...
+    assert {(("amp", 2), ("k", k)) for k in range(4)} <= set(view.frames)
+    # ... and draws ahead the page on screen (k = 3) for amplitude 3; the others follow when the reader gets there
+    assert _wait_for(lambda: (("amp", 3), ("k", 3)) in view.frames)
+    assert [key for key in view.frames if ("amp", 3) in key] == [(("amp", 3), ("k", 3))]
+    assert not any(("amp", 4) in key for key in view.frames)  # only the neighbours of the setting on screen
